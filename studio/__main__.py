@@ -1,0 +1,22 @@
+"""``studio`` / ``python -m studio``: no arguments opens the app, subcommands run headless."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        from studio.qt.app import run
+
+        return run()
+    from studio.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

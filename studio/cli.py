@@ -1,0 +1,154 @@
+"""``studio train …``: the headless front end. It drives the same engine and config as the GUI.
+
+Exit codes: 0 finished, 1 the run failed or was stopped, 2 bad input (explained in one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from studio.config import ProjectConfig
+from studio.engine.catalog import CATALOG
+from studio.engine.errors import StudioError
+from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio", description="Studio: train image classifiers. No arguments opens the app."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train a model on image folders, headless")
+    defaults = ProjectConfig()
+    train.add_argument("--data", action="append", required=True, metavar="DIR",
+                       help="image folder: a root of class folders, or one class folder "
+                       "(repeat for several)")
+    train.add_argument("--model", default=defaults.model.name, choices=sorted(CATALOG),
+                       metavar="NAME", help=f"one of: {', '.join(CATALOG)}")
+    train.add_argument("--weights", default=defaults.model.weights,
+                       help="none, imagenet, or the path of a .pth/.pt/.safetensors file")
+    train.add_argument("--epochs", type=int, default=defaults.train.epochs)
+    train.add_argument("--batch-size", type=int, default=defaults.train.batch_size)
+    train.add_argument("--lr", type=float, default=defaults.train.learning_rate,
+                       help="learning rate")
+    train.add_argument("--image-size", type=int, default=defaults.train.image_size, metavar="PX")
+    train.add_argument("--seed", type=int, default=defaults.train.seed)
+    train.add_argument("--val-fraction", type=float, default=defaults.data.val_fraction)
+    train.add_argument("--augment", default=defaults.augment.preset, choices=["none", "light"])
+    train.add_argument("--no-flip", action="store_true", help="never mirror images")
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    train.add_argument("--workers", default="auto", help="data-loader processes, or auto")
+    train.add_argument("--out", type=Path, default=None, metavar="RUN_DIR",
+                       help="run folder for events.jsonl, config.json and the best model "
+                       "(default: runs/<date-time>)")
+    train.add_argument("--quiet", action="store_true", help="print only the final line")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ProjectConfig:
+    """Translate command-line options into the shared config (validated by pydantic)."""
+    workers = args.workers if args.workers == "auto" else int(args.workers)
+    return ProjectConfig.model_validate({
+        "data": {"sources": [Path(d) for d in args.data], "val_fraction": args.val_fraction},
+        "augment": {"preset": args.augment, "horizontal_flip": not args.no_flip},
+        "model": {"name": args.model, "weights": args.weights},
+        "train": {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.lr,
+            "image_size": args.image_size,
+            "seed": args.seed,
+            "num_workers": workers,
+            "device": args.device,
+        },
+    })
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args)
+    except StudioError as exc:
+        print(f"studio: error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except (ValidationError, ValueError) as exc:
+        raise StudioError(_first_error(exc)) from None
+    from studio.engine.control import StopToken
+    from studio.engine.runlog import JsonlWriter
+    from studio.engine.trainer import fit
+
+    run_dir = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    token = StopToken()
+    previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
+    writer = JsonlWriter(run_dir / "events.jsonl")
+    printer = _Printer(quiet=args.quiet)
+
+    def sink(event: Event) -> None:
+        writer(event)
+        printer(event)
+
+    try:
+        result = fit(config, sink, token, run_dir)
+    except StudioError:
+        raise
+    except Exception:  # noqa: BLE001 - already reported by run_finished(failed)
+        return 1
+    finally:
+        writer.close()
+        signal.signal(signal.SIGINT, previous)
+    print(f"Run folder: {run_dir}")
+    return 0 if result.status == "finished" else 1
+
+
+def _stop_then_interrupt(token):
+    def handler(signum, frame):
+        if token.stop_requested:
+            raise KeyboardInterrupt
+        print("\nStopping after this batch… (Ctrl-C again to abort)", file=sys.stderr)
+        token.stop()
+
+    return handler
+
+
+class _Printer:
+    """Readable progress on stdout: one line per epoch."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted) and not self.quiet:
+            skipped = f", {event.skipped_images} unreadable skipped" if event.skipped_images else ""
+            print(f"Training {event.model} on {event.device}: {len(event.classes)} classes, "
+                  f"{event.train_images} train / {event.val_images} validation images{skipped}")
+        elif isinstance(event, EpochEnded) and not self.quiet:
+            print(f"epoch {event.epoch:>3}/{event.epochs}  "
+                  f"train loss {event.train_loss:.4f} acc {event.train_acc:6.1%}  "
+                  f"val loss {event.val_loss:.4f} acc {event.val_acc:6.1%}  "
+                  f"{event.images_per_second:7.1f} img/s  {event.seconds:5.1f}s", flush=True)
+        elif isinstance(event, RunFinished):
+            best = (f"best val acc {event.best_val_acc:.1%} at epoch {event.best_epoch}"
+                    if event.best_epoch else "no epoch completed")
+            extra = f" ({event.message})" if event.message else ""
+            print(f"Run {event.status}{extra}: {best}, {event.seconds:.1f}s", flush=True)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        field = err["loc"][-1] if err["loc"] else "value"
+        return f"invalid {str(field).replace('_', ' ')}: {err['msg']}"
+    return str(exc)

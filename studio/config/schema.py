@@ -1,0 +1,139 @@
+"""The one configuration object: what to train on, how to augment, which model, which knobs.
+
+Field titles, ranges and descriptions live here once; the GUI builds its inputs and tooltips
+from them and the CLI its help text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Section):
+    """Where the images are and how they are split."""
+
+    sources: list[Path] = Field(
+        default_factory=list,
+        title="Image folders",
+        description="Folders of images: a root with one subfolder per class, or class folders.",
+    )
+    val_fraction: float = Field(
+        0.2,
+        ge=0.05,
+        le=0.5,
+        title="Validation share",
+        description="Share of each class held out to measure how well the model generalises. "
+        "Track validation accuracy, not training accuracy.",
+    )
+
+
+class AugmentConfig(_Section):
+    """Random changes applied to training images (never to validation images)."""
+
+    preset: Literal["none", "light"] = Field(
+        "light",
+        title="Augmentation preset",
+        description="Light: small flips, rotations, zooms and brightness changes. "
+        "Augmentation is free data, as long as the variations are realistic.",
+    )
+    horizontal_flip: bool = Field(
+        True,
+        title="Horizontal flip",
+        description="Mirror left-right. Hurts when orientation matters (text, digits).",
+    )
+
+
+class ModelConfig(_Section):
+    """Which network to train and what it starts from."""
+
+    name: str = Field(
+        "small_cnn",
+        title="Model",
+        description="Start simple: a small model first, a bigger pre-trained one if it underfits.",
+    )
+    weights: str = Field(
+        "none",
+        title="Weights",
+        description="'imagenet' starts from pre-trained weights (recommended), 'none' trains "
+        "from scratch, or the path of a weights file.",
+    )
+    dropout: float = Field(
+        0.2,
+        ge=0.0,
+        le=0.9,
+        title="Dropout",
+        description="Share of features randomly dropped before the classifier while training. "
+        "Try 0.2–0.5 if the model overfits.",
+    )
+
+
+class TrainConfig(_Section):
+    """The knobs of the training loop."""
+
+    epochs: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        title="Epochs",
+        description="Passes over the training images. Watch the validation curve: more epochs "
+        "help until it stops improving.",
+    )
+    batch_size: int = Field(
+        32,
+        ge=1,
+        le=4096,
+        title="Batch size",
+        description="Images per step. 32 or 64 are common starting points; lower it if memory "
+        "runs out.",
+    )
+    learning_rate: float = Field(
+        1e-3,
+        gt=0.0,
+        le=10.0,
+        title="Learning rate",
+        description="Step size of the optimizer. Start around 0.001. If training is unstable, "
+        "go lower; if it learns too slowly, go higher.",
+    )
+    image_size: int = Field(
+        64,
+        ge=16,
+        le=1024,
+        title="Image size",
+        description="Images are resized to this many pixels square. Larger sees more detail "
+        "but trains slower; pre-trained models like 224.",
+    )
+    seed: int = Field(
+        0,
+        ge=0,
+        title="Seed",
+        description="Fixes the split, the shuffling and the initial weights so runs repeat.",
+    )
+    num_workers: int | Literal["auto"] = Field(
+        "auto",
+        title="Loader workers",
+        description="Processes that decode images in parallel; 'auto' picks for this machine.",
+    )
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        "auto",
+        title="Device",
+        description="Where to train: 'auto' uses a GPU when there is one.",
+    )
+
+
+class ProjectConfig(_Section):
+    """Everything a run needs; saved beside every run as ``config.json``."""
+
+    schema_version: int = SCHEMA_VERSION
+    data: DataConfig = Field(default_factory=DataConfig)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)

@@ -1,0 +1,146 @@
+"""Scan image folders into a labelled index, split it, and serve it to torch.
+
+Layouts: a folder with images directly inside is one class, named after the folder (images
+in its nested subfolders belong to it too); a folder without direct images is a root whose
+subfolders are the classes. Folders with the same class name merge. A file reached twice
+(symlinks, a folder dropped twice) counts once and symlink loops are not followed. Hidden
+files and folders, ``__MACOSX`` and non-image files are skipped. Nothing is ever written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from studio.engine.errors import StudioError
+from studio.engine.images import is_image_file
+
+SKIPPED_DIRS = frozenset({"__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetIndex:
+    """Every usable image file with its class; ``labels[i]`` indexes ``classes``."""
+
+    classes: list[str]
+    paths: list[Path]
+    labels: list[int]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        tally = Counter(self.labels)
+        return {name: tally.get(i, 0) for i, name in enumerate(self.classes)}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def scan_folders(folders: Iterable[str | Path]) -> DatasetIndex:
+    """Index the images under ``folders`` (see the module docstring for the layouts)."""
+    by_class: dict[str, list[Path]] = {}
+    seen_files: set[str] = set()
+    for folder in folders:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            raise StudioError(f"Folder not found: {root}")
+        for name, directory in _class_folders(root):
+            files = by_class.setdefault(name, [])
+            for path in _walk_images(directory):
+                key = os.path.realpath(path)
+                if key not in seen_files:
+                    seen_files.add(key)
+                    files.append(path)
+    classes = sorted(name for name, files in by_class.items() if files)
+    paths: list[Path] = []
+    labels: list[int] = []
+    for label, name in enumerate(classes):
+        for path in sorted(by_class[name]):
+            paths.append(path)
+            labels.append(label)
+    return DatasetIndex(classes=classes, paths=paths, labels=labels)
+
+
+def require_trainable(index: DatasetIndex, sources: Sequence[str | Path]) -> None:
+    """Raise a plain-words :class:`StudioError` unless ``index`` can be trained on."""
+    where = ", ".join(str(s) for s in sources) or "(no folder given)"
+    if len(index) == 0:
+        raise StudioError(f"No images found in {where}. Studio reads JPEG, PNG, BMP, GIF, TIFF "
+                          "and WebP files, one subfolder per class.")
+    if len(index.classes) < 2:
+        only = index.classes[0] if index.classes else "none"
+        raise StudioError(f"Found only 1 class ({only}) in {where}. A classifier needs at least "
+                          "2 classes: put each class's images in its own subfolder.")
+
+
+def stratified_split(
+    labels: Sequence[int], val_fraction: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """Split indices so each class keeps its share in validation; same seed, same split."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    train: list[int] = []
+    val: list[int] = []
+    for label in sorted(by_label):
+        members = np.array(by_label[label])
+        rng.shuffle(members)
+        n_val = 0 if len(members) < 2 else max(1, round(len(members) * val_fraction))
+        val.extend(members[:n_val].tolist())
+        train.extend(members[n_val:].tolist())
+    return sorted(train), sorted(val)
+
+
+def _class_folders(root: Path) -> list[tuple[str, Path]]:
+    if any(is_image_file(Path(e.path)) for e in _entries(root) if _is_file(e)):
+        return [(root.resolve().name, root)]
+    return [(Path(e.path).name, Path(e.path)) for e in _entries(root) if _is_dir(e)]
+
+
+def _walk_images(top: Path) -> Iterable[Path]:
+    visited: set[tuple[int, int]] = set()
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            info = directory.stat()
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in visited:  # symlink loop or folder seen twice
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        for entry in _entries(directory):
+            if _is_dir(entry):
+                stack.append(Path(entry.path))
+            elif _is_file(entry) and is_image_file(Path(entry.path)):
+                yield Path(entry.path)
+
+
+def _entries(directory: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as it:
+            return sorted(
+                (e for e in it if not e.name.startswith(".") and e.name not in SKIPPED_DIRS),
+                key=lambda e: e.name,
+            )
+    except OSError:
+        return []
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False

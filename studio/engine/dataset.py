@@ -1,0 +1,79 @@
+"""The torch Dataset and DataLoaders over a :class:`~studio.engine.data.DatasetIndex`."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from studio.engine.images import ImageError, load_rgb
+
+
+class ImageDataset(Dataset):
+    """Decodes with the one decoder and applies an albumentations pipeline.
+
+    A file that fails to decode mid-training (truncated after the scan, deleted) is replaced
+    by the next sample instead of crashing the run; ``failed`` records such paths in-process.
+    """
+
+    def __init__(self, paths: Sequence[Path], labels: Sequence[int], transform: Callable) -> None:
+        self.paths = list(paths)
+        self.labels = list(labels)
+        self.transform = transform
+        self.failed: set[Path] = set()
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        for offset in range(len(self.paths)):
+            i = (index + offset) % len(self.paths)
+            try:
+                image = load_rgb(self.paths[i])
+            except ImageError:
+                self.failed.add(self.paths[i])
+                continue
+            return self.transform(image=image)["image"], self.labels[i]
+        raise RuntimeError("No image in this dataset can be decoded.")
+
+
+def auto_workers(device: torch.device) -> int:
+    """Loader processes for this machine: none on CPU, where decoding small images is cheap
+    next to the model; on a GPU all cores but one (left to the GUI), at most 8."""
+    if device.type == "cpu":
+        return 0
+    return max(0, min(8, (os.cpu_count() or 1) - 1))
+
+
+def make_loader(
+    dataset: ImageDataset,
+    batch_size: int,
+    shuffle: bool,
+    workers: int,
+    device: torch.device,
+    seed: int,
+) -> DataLoader:
+    """A DataLoader safe to start from a Qt process (workers never fork a running GUI)."""
+    extra: dict = {}
+    if workers > 0:
+        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+        extra = {
+            "multiprocessing_context": multiprocessing.get_context(method),
+            "persistent_workers": True,
+            "prefetch_factor": 4,
+        }
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        generator=torch.Generator().manual_seed(seed),
+        drop_last=False,
+        **extra,
+    )

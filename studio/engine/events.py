@@ -1,0 +1,83 @@
+"""Typed events streamed by long work: small, frozen and JSON-serialisable.
+
+The GUI receives them through a Qt signal; the CLI writes them to ``events.jsonl``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event; ``name`` is the ``"event"`` key of its JSON form."""
+
+    name: ClassVar[str] = "event"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.name, **dataclasses.asdict(self)}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunStarted(Event):
+    name: ClassVar[str] = "run_started"
+    model: str
+    device: str
+    classes: list[str]
+    train_images: int
+    val_images: int
+    epochs: int
+    batches_per_epoch: int
+    skipped_images: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BatchEnded(Event):
+    name: ClassVar[str] = "batch_ended"
+    epoch: int
+    batch: int
+    batches: int
+    loss: float
+    acc: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EpochEnded(Event):
+    name: ClassVar[str] = "epoch_ended"
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    lr: float
+    seconds: float
+    images_per_second: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunFinished(Event):
+    """Always the last event. ``status`` is ``finished``, ``stopped`` or ``failed``."""
+
+    name: ClassVar[str] = "run_finished"
+    status: str
+    best_epoch: int | None
+    best_val_acc: float | None
+    seconds: float
+    message: str = ""
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.name: cls for cls in (RunStarted, BatchEnded, EpochEnded, RunFinished)
+}
+
+EventSink = Callable[[Event], None]
+
+
+def from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from its JSON form."""
+    fields = dict(data)
+    cls = EVENT_TYPES[fields.pop("event")]
+    return cls(**fields)

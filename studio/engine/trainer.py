@@ -1,0 +1,237 @@
+"""The one training loop, used by the GUI worker thread and by ``studio train`` alike.
+
+:func:`fit` is a plain function: it takes the config, an event sink and a stop token,
+streams typed events, honours stop and pause between batches, and never touches Qt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import random
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from studio.config import ProjectConfig
+from studio.engine import augment
+from studio.engine.control import StopToken
+from studio.engine.data import require_trainable, scan_folders, stratified_split
+from studio.engine.dataset import ImageDataset, auto_workers, make_loader
+from studio.engine.device import device_label, pick_device
+from studio.engine.errors import StudioError
+from studio.engine.events import BatchEnded, EpochEnded, EventSink, RunFinished, RunStarted
+from studio.engine.images import probe
+from studio.engine.models import create_model
+from studio.engine.runlog import atomic_write_bytes, atomic_write_text
+
+
+@dataclasses.dataclass
+class RunResult:
+    status: str
+    best_epoch: int | None
+    best_val_acc: float | None
+    history: list[EpochEnded]
+    classes: list[str]
+
+
+class _Stopped(Exception):
+    """Raised inside the loop when the stop token fires."""
+
+
+def fit(
+    config: ProjectConfig,
+    sink: EventSink,
+    token: StopToken | None = None,
+    run_dir: Path | None = None,
+) -> RunResult:
+    """Train as ``config`` says. Bad input raises :class:`StudioError` before any event;
+    once ``run_started`` is sent, ``run_finished`` always follows (finished, stopped, failed)."""
+    token = token or StopToken()
+    cfg = config.train
+    index = scan_folders(config.data.sources)
+    require_trainable(index, config.data.sources)
+    readable = [i for i, path in enumerate(index.paths) if probe(path) is None]
+    if not readable:
+        raise StudioError("None of the images could be read: every file is broken or unsupported.")
+    paths = [index.paths[i] for i in readable]
+    labels = [index.labels[i] for i in readable]
+    train_idx, val_idx = stratified_split(labels, config.data.val_fraction, cfg.seed)
+
+    _seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
+    model = create_model(
+        config.model.name, len(index.classes), config.model.weights, config.model.dropout
+    ).to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+        torch.backends.cudnn.benchmark = True
+    workers = auto_workers(device) if cfg.num_workers == "auto" else int(cfg.num_workers)
+    train_ds = ImageDataset(
+        [paths[i] for i in train_idx],
+        [labels[i] for i in train_idx],
+        augment.train_transform(config.augment, cfg.image_size, seed=cfg.seed),
+    )
+    val_ds = ImageDataset(
+        [paths[i] for i in val_idx],
+        [labels[i] for i in val_idx],
+        augment.eval_transform(cfg.image_size),
+    )
+    train_loader = make_loader(train_ds, cfg.batch_size, True, workers, device, cfg.seed)
+    val_loader = make_loader(val_ds, cfg.batch_size, False, workers, device, cfg.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=1e-4)
+    loss_fn = nn.CrossEntropyLoss()
+    amp = _autocast(device)
+    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and amp[1] == torch.float16)
+
+    if run_dir is not None:
+        atomic_write_text(run_dir / "config.json", config.model_dump_json(indent=2))
+    sink(RunStarted(
+        model=config.model.name,
+        device=device_label(device),
+        classes=list(index.classes),
+        train_images=len(train_ds),
+        val_images=len(val_ds),
+        epochs=cfg.epochs,
+        batches_per_epoch=len(train_loader),
+        skipped_images=len(index) - len(paths),
+    ))
+    started = time.perf_counter()
+    history: list[EpochEnded] = []
+    best: EpochEnded | None = None
+    status, message = "finished", ""
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            train_loss, train_acc, seen = _train_epoch(
+                model, train_loader, optimizer, loss_fn, scaler, amp, device, token, sink, epoch
+            )
+            train_seconds = time.perf_counter() - t0
+            val_loss, val_acc = _evaluate(model, val_loader, loss_fn, amp, device, token)
+            ended = EpochEnded(
+                epoch=epoch,
+                epochs=cfg.epochs,
+                train_loss=train_loss,
+                train_acc=train_acc,
+                val_loss=val_loss,
+                val_acc=val_acc,
+                lr=float(optimizer.param_groups[0]["lr"]),
+                seconds=time.perf_counter() - t0,
+                images_per_second=seen / max(train_seconds, 1e-9),
+            )
+            history.append(ended)
+            sink(ended)
+            if best is None or (val_acc, -val_loss) > (best.val_acc, -best.val_loss):
+                best = ended
+                if run_dir is not None:
+                    _save_model(run_dir, model, index.classes, config)
+    except _Stopped:
+        status = "stopped"
+    except Exception as exc:  # noqa: BLE001 - reported as a failed run, then re-raised
+        status, message = "failed", _explain(exc)
+        sink(_finished(status, best, started, message))
+        raise
+    sink(_finished(status, best, started, message))
+    return RunResult(
+        status=status,
+        best_epoch=best.epoch if best else None,
+        best_val_acc=best.val_acc if best else None,
+        history=history,
+        classes=list(index.classes),
+    )
+
+
+def _train_epoch(model, loader, optimizer, loss_fn, scaler, amp, device, token, sink, epoch):
+    model.train()
+    total_loss = total_correct = total_seen = 0.0
+    batches = len(loader)
+    for batch, (images, targets) in enumerate(loader, start=1):
+        if token.checkpoint():
+            raise _Stopped
+        images, targets = _to_device(images, targets, device)
+        with amp[0]:
+            logits = model(images)
+            loss = loss_fn(logits, targets)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        n = targets.numel()
+        batch_loss = float(loss.detach())
+        batch_correct = float((logits.argmax(1) == targets).sum())
+        total_loss += batch_loss * n
+        total_correct += batch_correct
+        total_seen += n
+        sink(BatchEnded(epoch=epoch, batch=batch, batches=batches, loss=batch_loss,
+                        acc=batch_correct / n))
+    seen = max(total_seen, 1.0)
+    return total_loss / seen, total_correct / seen, int(total_seen)
+
+
+@torch.no_grad()
+def _evaluate(model, loader, loss_fn, amp, device, token) -> tuple[float, float]:
+    model.eval()
+    total_loss = total_correct = total_seen = 0.0
+    for images, targets in loader:
+        if token.checkpoint():
+            raise _Stopped
+        images, targets = _to_device(images, targets, device)
+        with amp[0]:
+            logits = model(images)
+        total_loss += float(loss_fn(logits.float(), targets)) * targets.numel()
+        total_correct += float((logits.argmax(1) == targets).sum())
+        total_seen += targets.numel()
+    seen = max(total_seen, 1.0)
+    return total_loss / seen, total_correct / seen
+
+
+def _to_device(images: torch.Tensor, targets: torch.Tensor, device: torch.device):
+    if device.type == "cuda":
+        images = images.to(device, non_blocking=True, memory_format=torch.channels_last)
+        return images, targets.to(device, non_blocking=True)
+    return images.to(device), targets.to(device)
+
+
+def _autocast(device: torch.device):
+    """Mixed precision on CUDA: bf16 where the GPU has it, else fp16 with a grad scaler."""
+    if device.type != "cuda":
+        return nullcontext(), torch.float32
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast("cuda", dtype=dtype), dtype
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _save_model(run_dir: Path, model: nn.Module, classes: list[str], config: ProjectConfig
+                ) -> None:
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
+    atomic_write_bytes(run_dir / "best.pt", buffer.getvalue())
+    meta = {"classes": classes, "model": config.model.name, "image_size": config.train.image_size}
+    atomic_write_text(run_dir / "model.json", json.dumps(meta, indent=2))
+
+
+def _finished(status: str, best: EpochEnded | None, started: float, message: str) -> RunFinished:
+    return RunFinished(
+        status=status,
+        best_epoch=best.epoch if best else None,
+        best_val_acc=best.val_acc if best else None,
+        seconds=time.perf_counter() - started,
+        message=message,
+    )
+
+
+def _explain(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text.lower():
+        return "The GPU ran out of memory: lower the batch size or the image size."
+    return f"{type(exc).__name__}: {text}"
