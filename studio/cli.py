@@ -26,17 +26,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a model on image folders, headless")
     defaults = ProjectConfig()
-    train.add_argument("--data", action="append", required=True, metavar="DIR",
-                       help="image folder: a root of class folders, or one class folder "
-                       "(repeat for several)")
-    train.add_argument("--model", default=defaults.model.name, choices=sorted(CATALOG),
-                       metavar="NAME", help=f"one of: {', '.join(CATALOG)}")
-    train.add_argument("--weights", default=defaults.model.weights,
-                       help="none, imagenet, or the path of a .pth/.pt/.safetensors file")
+    train.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="image folder: a root of class folders, or one class folder (repeat for several)",
+    )
+    train.add_argument(
+        "--model",
+        default=defaults.model.name,
+        choices=sorted(CATALOG),
+        metavar="NAME",
+        help=f"one of: {', '.join(CATALOG)}",
+    )
+    train.add_argument(
+        "--weights",
+        default=defaults.model.weights,
+        help="none, imagenet, or the path of a .pth/.pt/.safetensors file",
+    )
     train.add_argument("--epochs", type=int, default=defaults.train.epochs)
     train.add_argument("--batch-size", type=int, default=defaults.train.batch_size)
-    train.add_argument("--lr", type=float, default=defaults.train.learning_rate,
-                       help="learning rate")
+    train.add_argument(
+        "--lr", type=float, default=defaults.train.learning_rate, help="learning rate"
+    )
     train.add_argument("--image-size", type=int, default=defaults.train.image_size, metavar="PX")
     train.add_argument("--seed", type=int, default=defaults.train.seed)
     train.add_argument("--val-fraction", type=float, default=defaults.data.val_fraction)
@@ -44,9 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-flip", action="store_true", help="never mirror images")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     train.add_argument("--workers", default="auto", help="data-loader processes, or auto")
-    train.add_argument("--out", type=Path, default=None, metavar="RUN_DIR",
-                       help="run folder for events.jsonl, config.json and the best model "
-                       "(default: runs/<date-time>)")
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="run folder for events.jsonl, config.json and the best model "
+        "(default: runs/<date-time>)",
+    )
     train.add_argument("--quiet", action="store_true", help="print only the final line")
     return parser
 
@@ -54,20 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> ProjectConfig:
     """Translate command-line options into the shared config (validated by pydantic)."""
     workers = args.workers if args.workers == "auto" else int(args.workers)
-    return ProjectConfig.model_validate({
-        "data": {"sources": [Path(d) for d in args.data], "val_fraction": args.val_fraction},
-        "augment": {"preset": args.augment, "horizontal_flip": not args.no_flip},
-        "model": {"name": args.model, "weights": args.weights},
-        "train": {
-            "epochs": args.epochs,
-            "batch_size": args.batch_size,
-            "learning_rate": args.lr,
-            "image_size": args.image_size,
-            "seed": args.seed,
-            "num_workers": workers,
-            "device": args.device,
-        },
-    })
+    return ProjectConfig.model_validate(
+        {
+            "data": {"sources": [Path(d) for d in args.data], "val_fraction": args.val_fraction},
+            "augment": {"preset": args.augment, "horizontal_flip": not args.no_flip},
+            "model": {"name": args.model, "weights": args.weights},
+            "train": {
+                "epochs": args.epochs,
+                "batch_size": args.batch_size,
+                "learning_rate": args.lr,
+                "image_size": args.image_size,
+                "seed": args.seed,
+                "num_workers": workers,
+                "device": args.device,
+            },
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +106,9 @@ def _train(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     except (ValidationError, ValueError) as exc:
         raise StudioError(_first_error(exc)) from None
+    from studio.engine.data import trainable_index
+
+    trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
     from studio.engine.control import StopToken
     from studio.engine.runlog import JsonlWriter
     from studio.engine.trainer import fit
@@ -104,7 +127,7 @@ def _train(args: argparse.Namespace) -> int:
         result = fit(config, sink, token, run_dir)
     except StudioError:
         raise
-    except Exception:  # noqa: BLE001 - already reported by run_finished(failed)
+    except Exception:
         return 1
     finally:
         writer.close()
@@ -132,16 +155,24 @@ class _Printer:
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted) and not self.quiet:
             skipped = f", {event.skipped_images} unreadable skipped" if event.skipped_images else ""
-            print(f"Training {event.model} on {event.device}: {len(event.classes)} classes, "
-                  f"{event.train_images} train / {event.val_images} validation images{skipped}")
+            print(
+                f"Training {event.model} on {event.device}: {len(event.classes)} classes, "
+                f"{event.train_images} train / {event.val_images} validation images{skipped}"
+            )
         elif isinstance(event, EpochEnded) and not self.quiet:
-            print(f"epoch {event.epoch:>3}/{event.epochs}  "
-                  f"train loss {event.train_loss:.4f} acc {event.train_acc:6.1%}  "
-                  f"val loss {event.val_loss:.4f} acc {event.val_acc:6.1%}  "
-                  f"{event.images_per_second:7.1f} img/s  {event.seconds:5.1f}s", flush=True)
+            print(
+                f"epoch {event.epoch:>3}/{event.epochs}  "
+                f"train loss {event.train_loss:.4f} acc {event.train_acc:6.1%}  "
+                f"val loss {event.val_loss:.4f} acc {event.val_acc:6.1%}  "
+                f"{event.images_per_second:7.1f} img/s  {event.seconds:5.1f}s",
+                flush=True,
+            )
         elif isinstance(event, RunFinished):
-            best = (f"best val acc {event.best_val_acc:.1%} at epoch {event.best_epoch}"
-                    if event.best_epoch else "no epoch completed")
+            best = (
+                f"best val acc {event.best_val_acc:.1%} at epoch {event.best_epoch}"
+                if event.best_epoch
+                else "no epoch completed"
+            )
             extra = f" ({event.message})" if event.message else ""
             print(f"Run {event.status}{extra}: {best}, {event.seconds:.1f}s", flush=True)
 

@@ -9,11 +9,11 @@ import os
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # it asks the package index otherwise
 
-import albumentations as A  # noqa: E402
-import numpy as np  # noqa: E402
-from albumentations.pytorch import ToTensorV2  # noqa: E402
+import albumentations as A
+import numpy as np
+from albumentations.pytorch import ToTensorV2
 
-from studio.config import AugmentConfig  # noqa: E402
+from studio.config import AugmentConfig
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -63,8 +63,9 @@ def eval_transform(
     return A.Compose([A.Resize(image_size, image_size), *_to_tensor(mean, std)])
 
 
-def preview(image: np.ndarray, cfg: AugmentConfig, image_size: int, count: int, seed: int
-            ) -> list[np.ndarray]:
+def preview(
+    image: np.ndarray, cfg: AugmentConfig, image_size: int, count: int, seed: int
+) -> list[np.ndarray]:
     """``count`` augmented variants of ``image`` as uint8 RGB, exactly as training draws them."""
     pipeline = A.Compose([A.Resize(image_size, image_size), *augmentations(cfg)], seed=seed)
     return [pipeline(image=image)["image"] for _ in range(count)]

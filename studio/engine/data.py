@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.errors import StudioError
-from studio.engine.images import is_image_file
+from studio.engine.images import is_image_file, probe
 
 SKIPPED_DIRS = frozenset({"__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
 
@@ -69,12 +69,36 @@ def require_trainable(index: DatasetIndex, sources: Sequence[str | Path]) -> Non
     """Raise a plain-words :class:`StudioError` unless ``index`` can be trained on."""
     where = ", ".join(str(s) for s in sources) or "(no folder given)"
     if len(index) == 0:
-        raise StudioError(f"No images found in {where}. Studio reads JPEG, PNG, BMP, GIF, TIFF "
-                          "and WebP files, one subfolder per class.")
-    if len(index.classes) < 2:
-        only = index.classes[0] if index.classes else "none"
-        raise StudioError(f"Found only 1 class ({only}) in {where}. A classifier needs at least "
-                          "2 classes: put each class's images in its own subfolder.")
+        raise StudioError(
+            f"No images found in {where}. Studio reads JPEG, PNG, BMP, GIF, TIFF "
+            "and WebP files, one subfolder per class."
+        )
+    present = [name for name, count in index.counts.items() if count]
+    if len(present) < 2:
+        only = present[0] if present else "none"
+        raise StudioError(
+            f"Found only 1 class ({only}) in {where}. A classifier needs at least "
+            "2 classes: put each class's images in its own subfolder."
+        )
+
+
+def trainable_index(sources: Sequence[str | Path]) -> tuple[DatasetIndex, int]:
+    """Scan ``sources``, drop files whose header cannot be read, and check the rest can be
+    trained on. Returns the index and how many files were skipped."""
+    index = scan_folders(sources)
+    require_trainable(index, sources)
+    keep = [i for i, path in enumerate(index.paths) if probe(path) is None]
+    if not keep:
+        raise StudioError(
+            "None of the images could be read: every file is broken or in an unsupported format."
+        )
+    usable = DatasetIndex(
+        classes=index.classes,
+        paths=[index.paths[i] for i in keep],
+        labels=[index.labels[i] for i in keep],
+    )
+    require_trainable(usable, sources)
+    return usable, len(index) - len(keep)
 
 
 def stratified_split(

@@ -55,6 +55,7 @@ class EpochEnded(Event):
     lr: float
     seconds: float
     images_per_second: float
+    best_epoch: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

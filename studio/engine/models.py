@@ -29,14 +29,17 @@ class SmallCNN(nn.Module):
             ]
             channels = out
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, num_classes))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, num_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
 
 
-def create_model(name: str, num_classes: int, weights: str = "none", dropout: float = 0.2
-                 ) -> nn.Module:
+def create_model(
+    name: str, num_classes: int, weights: str = "none", dropout: float = 0.2
+) -> nn.Module:
     """Create ``name`` for ``num_classes`` classes.
 
     ``weights`` is ``"none"`` (random), ``"imagenet"`` (torchvision's default weights,
@@ -90,7 +93,7 @@ def _load_weights_file(model: nn.Module, path: Path) -> None:
             state = load_file(str(path))
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any decoding failure is the user's file
+    except Exception as exc:
         raise StudioError(f"Cannot read weights file {path.name}: {exc}") from exc
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
@@ -122,7 +125,9 @@ def _last_linear(model: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
 
 def _head_keys(model: nn.Module) -> set[str]:
     _, _, linear = _last_linear(model)
-    return {name for name, p in model.named_parameters() if any(p is q for q in linear.parameters())}
+    return {
+        name for name, p in model.named_parameters() if any(p is q for q in linear.parameters())
+    }
 
 
 def _replace_head(model: nn.Module, num_classes: int, dropout: float) -> None:

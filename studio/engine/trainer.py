@@ -21,12 +21,10 @@ from torch import nn
 from studio.config import ProjectConfig
 from studio.engine import augment
 from studio.engine.control import StopToken
-from studio.engine.data import require_trainable, scan_folders, stratified_split
+from studio.engine.data import stratified_split, trainable_index
 from studio.engine.dataset import ImageDataset, auto_workers, make_loader
 from studio.engine.device import device_label, pick_device
-from studio.engine.errors import StudioError
 from studio.engine.events import BatchEnded, EpochEnded, EventSink, RunFinished, RunStarted
-from studio.engine.images import probe
 from studio.engine.models import create_model
 from studio.engine.runlog import atomic_write_bytes, atomic_write_text
 
@@ -54,13 +52,8 @@ def fit(
     once ``run_started`` is sent, ``run_finished`` always follows (finished, stopped, failed)."""
     token = token or StopToken()
     cfg = config.train
-    index = scan_folders(config.data.sources)
-    require_trainable(index, config.data.sources)
-    readable = [i for i, path in enumerate(index.paths) if probe(path) is None]
-    if not readable:
-        raise StudioError("None of the images could be read: every file is broken or unsupported.")
-    paths = [index.paths[i] for i in readable]
-    labels = [index.labels[i] for i in readable]
+    index, skipped = trainable_index(config.data.sources)
+    paths, labels = index.paths, index.labels
     train_idx, val_idx = stratified_split(labels, config.data.val_fraction, cfg.seed)
 
     _seed_everything(cfg.seed)
@@ -91,16 +84,18 @@ def fit(
 
     if run_dir is not None:
         atomic_write_text(run_dir / "config.json", config.model_dump_json(indent=2))
-    sink(RunStarted(
-        model=config.model.name,
-        device=device_label(device),
-        classes=list(index.classes),
-        train_images=len(train_ds),
-        val_images=len(val_ds),
-        epochs=cfg.epochs,
-        batches_per_epoch=len(train_loader),
-        skipped_images=len(index) - len(paths),
-    ))
+    sink(
+        RunStarted(
+            model=config.model.name,
+            device=device_label(device),
+            classes=list(index.classes),
+            train_images=len(train_ds),
+            val_images=len(val_ds),
+            epochs=cfg.epochs,
+            batches_per_epoch=len(train_loader),
+            skipped_images=skipped,
+        )
+    )
     started = time.perf_counter()
     history: list[EpochEnded] = []
     best: EpochEnded | None = None
@@ -113,6 +108,7 @@ def fit(
             )
             train_seconds = time.perf_counter() - t0
             val_loss, val_acc = _evaluate(model, val_loader, loss_fn, amp, device, token)
+            improved = best is None or (val_acc, -val_loss) > (best.val_acc, -best.val_loss)
             ended = EpochEnded(
                 epoch=epoch,
                 epochs=cfg.epochs,
@@ -123,16 +119,17 @@ def fit(
                 lr=float(optimizer.param_groups[0]["lr"]),
                 seconds=time.perf_counter() - t0,
                 images_per_second=seen / max(train_seconds, 1e-9),
+                best_epoch=epoch if improved or best is None else best.epoch,
             )
             history.append(ended)
-            sink(ended)
-            if best is None or (val_acc, -val_loss) > (best.val_acc, -best.val_loss):
+            if improved:
                 best = ended
                 if run_dir is not None:
                     _save_model(run_dir, model, index.classes, config)
+            sink(ended)
     except _Stopped:
         status = "stopped"
-    except Exception as exc:  # noqa: BLE001 - reported as a failed run, then re-raised
+    except Exception as exc:
         status, message = "failed", _explain(exc)
         sink(_finished(status, best, started, message))
         raise
@@ -167,8 +164,11 @@ def _train_epoch(model, loader, optimizer, loss_fn, scaler, amp, device, token, 
         total_loss += batch_loss * n
         total_correct += batch_correct
         total_seen += n
-        sink(BatchEnded(epoch=epoch, batch=batch, batches=batches, loss=batch_loss,
-                        acc=batch_correct / n))
+        sink(
+            BatchEnded(
+                epoch=epoch, batch=batch, batches=batches, loss=batch_loss, acc=batch_correct / n
+            )
+        )
     seen = max(total_seen, 1.0)
     return total_loss / seen, total_correct / seen, int(total_seen)
 
@@ -211,8 +211,7 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _save_model(run_dir: Path, model: nn.Module, classes: list[str], config: ProjectConfig
-                ) -> None:
+def _save_model(run_dir: Path, model: nn.Module, classes: list[str], config: ProjectConfig) -> None:
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
     atomic_write_bytes(run_dir / "best.pt", buffer.getvalue())

@@ -1,0 +1,43 @@
+"""Start the desktop app: the window appears first, heavy libraries load after."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from studio import __version__
+from studio.resources import resource_path
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, with Studio's name, icon and style sheet."""
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName("Studio")
+    app.setApplicationVersion(__version__)
+    icon = resource_path("icons", "studio.svg")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    style = resource_path("style.qss")
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def show_main_window(app: QApplication):
+    """Build and show the window without pyqtgraph or torch, then paint it once."""
+    from studio.qt.main_window import MainWindow
+
+    window = MainWindow(defer_plots=True)
+    window.show()
+    app.processEvents()  # get the first frame on screen before loading anything heavy
+    return window
+
+
+def run() -> int:
+    app = create_app()
+    window = show_main_window(app)
+    QTimer.singleShot(0, window.finish_startup)
+    return app.exec()

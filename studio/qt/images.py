@@ -1,0 +1,25 @@
+"""Turn decoded RGB arrays into Qt images (GUI side of the one decoder)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage, QPixmap
+
+
+def to_pixmap(rgb: np.ndarray) -> QPixmap:
+    """An ``H x W x 3`` uint8 array as a pixmap (copied, so the array may be freed)."""
+    rgb = np.ascontiguousarray(rgb)
+    height, width, _ = rgb.shape
+    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(image.copy())
+
+
+def thumbnail(path, size: int) -> np.ndarray:
+    """Decode ``path`` with the one decoder and shrink it to fit ``size`` (worker threads)."""
+    from PIL import Image
+
+    from studio.engine.images import load_rgb
+
+    image = Image.fromarray(load_rgb(path))
+    image.thumbnail((size, size))
+    return np.asarray(image)

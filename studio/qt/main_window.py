@@ -1,0 +1,365 @@
+"""The main window: four docks around the live plots, Train/Stop, progress and device."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine.overfitting import diverging_losses
+from studio.qt.panels.augment_preview import AugmentationPreviewPanel
+from studio.qt.panels.dataset_browser import DatasetBrowserPanel
+from studio.qt.panels.hyperparams import HyperparameterPanel
+from studio.qt.panels.model_picker import ModelPickerPanel
+from studio.qt.panels.plots import TrainingPlots
+from studio.qt.panels.welcome import WelcomePanel
+from studio.qt.project_model import ProjectModel
+from studio.qt.training_controller import TrainingController
+from studio.resources import sample_dataset
+
+
+def runs_root() -> Path:
+    """Where GUI runs are saved: ``$STUDIO_HOME/runs`` or the platform's app-data folder."""
+    home = os.environ.get("STUDIO_HOME")
+    base = (
+        Path(home)
+        if home
+        else Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    )
+    return base / "runs"
+
+
+def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
+    widget.setObjectName(name)
+    widget.setAccessibleName(accessible)
+    return widget
+
+
+class MainWindow(QMainWindow):
+    """Studio's window. ``MainWindow()`` builds everything; ``defer_plots=True`` (used by
+    ``studio`` at start-up) waits for :meth:`finish_startup` to load pyqtgraph.
+
+    ``device_detected(str)`` fires on the GUI thread once torch has loaded in the background.
+    """
+
+    device_detected = Signal(str)
+
+    def __init__(self, defer_plots: bool = False) -> None:
+        super().__init__()
+        self.setWindowTitle("Studio — image classifier training")
+        self.resize(1360, 820)
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.model = ProjectModel(self)
+        self.controller = TrainingController(self)
+        self.last_run_dir: Path | None = None
+        self._run_started_at = 0.0
+        self._total_batches = 1
+        self._speed = ""
+        self._build_docks()
+        self._build_central()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        if not defer_plots:
+            self.plots.build()
+
+    # -- construction -------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        self.browser = DatasetBrowserPanel(self.model)
+        self.augment = AugmentationPreviewPanel(self.model)
+        self.picker = ModelPickerPanel(self.model)
+        self.hyper = HyperparameterPanel(self.model)
+        area = Qt.DockWidgetArea
+        self.docks: dict[str, QDockWidget] = {}
+        for name, title, panel, where in (
+            ("datasetBrowser", "Dataset", self.browser, area.LeftDockWidgetArea),
+            ("modelPicker", "Model", self.picker, area.LeftDockWidgetArea),
+            ("augmentationPreview", "Augmentation", self.augment, area.RightDockWidgetArea),
+            ("hyperparameterPanel", "Training settings", self.hyper, area.RightDockWidgetArea),
+        ):
+            dock = QDockWidget(title, self)
+            _named(dock, name, f"{title} panel")
+            dock.setWidget(panel)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            )
+            self.addDockWidget(where, dock)
+            self.docks[name] = dock
+        self.resizeDocks(
+            [self.docks["datasetBrowser"], self.docks["augmentationPreview"]],
+            [300, 290],
+            Qt.Orientation.Horizontal,
+        )
+
+    def _build_central(self) -> None:
+        self.banner = _named(QLabel(), "overfittingBanner", "Overfitting warning")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.message = _named(QLabel(), "messageBanner", "Message")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.welcome = WelcomePanel()
+        self.plots = TrainingPlots()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.plots)
+        self.train_button = _named(QPushButton("Train"), "trainButton", "Train")
+        self.train_button.setProperty("primary", True)
+        self.train_button.setToolTip("Train the chosen model on the images (Ctrl+Enter).")
+        self.train_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.stop_button = _named(QPushButton("Stop"), "stopButton", "Stop")
+        self.stop_button.setToolTip("Stop after the current batch; the best model so far is kept.")
+        self.stop_button.setEnabled(False)
+        self.progress = _named(QProgressBar(), "progressBar", "Training progress")
+        self.progress.setTextVisible(False)
+        self.progress_label = _named(QLabel("Ready"), "progressLabel", "Training status")
+        self.result_label = _named(QLabel(), "resultLabel", "Last result")
+        controls = QHBoxLayout()
+        controls.addWidget(self.train_button)
+        controls.addWidget(self.stop_button)
+        controls.addWidget(self.progress, 1)
+        controls.addWidget(self.progress_label)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.message)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(controls)
+        layout.addWidget(self.result_label)
+        self.setCentralWidget(central)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        add = QAction("&Add folder…", self, shortcut=QKeySequence("Ctrl+O"))
+        add.triggered.connect(self.choose_folder)
+        sample = QAction("Use &sample dataset", self)
+        sample.triggered.connect(self.use_sample_dataset)
+        clear = QAction("&Clear dataset", self)
+        clear.triggered.connect(self.model.clear_sources)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (add, sample, clear):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        train_menu = self.menuBar().addMenu("&Train")
+        start = QAction("&Train", self)
+        start.triggered.connect(self.start_training)
+        stop = QAction("&Stop", self)
+        stop.triggered.connect(self.controller.stop)
+        train_menu.addActions([start, stop])
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        self.device_label = _named(QLabel("Device: detecting…"), "deviceLabel", "Device")
+        self.device_label.setToolTip("Where training runs. A GPU is used when there is one.")
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.statusBar().showMessage("Drop image folders on the window to begin.")
+
+    def _connect(self) -> None:
+        self.welcome.sample_requested.connect(self.use_sample_dataset)
+        self.welcome.add_folder_requested.connect(self.choose_folder)
+        self.browser.sample_requested.connect(self.use_sample_dataset)
+        self.browser.add_folder_requested.connect(self.choose_folder)
+        self.model.dataset_changed.connect(self._dataset_changed)
+        self.model.scan_failed.connect(self.show_message)
+        self.train_button.clicked.connect(self.start_training)
+        self.stop_button.clicked.connect(self.controller.stop)
+        self.controller.run_started.connect(self._run_started)
+        self.controller.batches_ended.connect(self._batches_ended)
+        self.controller.epoch_ended.connect(self._epoch_ended)
+        self.controller.run_finished.connect(self._run_finished)
+        self.device_detected.connect(self._device_detected)
+
+    def finish_startup(self) -> None:
+        """After the window is visible: load the plots, then warm torch up in the background
+        (which also names the device in the status bar)."""
+        self.plots.build()
+
+        def detect() -> str:
+            from studio.engine.device import device_label, pick_device
+
+            return device_label(pick_device())
+
+        self.model.tasks.start(
+            detect, self.device_detected.emit, lambda exc: self.device_detected.emit("unknown")
+        )
+
+    # -- data ---------------------------------------------------------------------------
+    def add_folders(self, folders: list[Path]) -> None:
+        self.model.add_sources(folders)
+        self.statusBar().showMessage(f"Scanning {', '.join(f.name for f in folders)}…")
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images")
+        if folder:
+            self.add_folders([Path(folder)])
+
+    def use_sample_dataset(self) -> None:
+        """Load the built-in digits. Flips would turn digits into other shapes: off."""
+        self.model.update("augment", horizontal_flip=False)
+        self.model.clear_sources()
+        self.add_folders([sample_dataset()])
+        self.statusBar().showMessage(
+            "Sample digits loaded. Horizontal flip is off: a mirrored digit is not a digit."
+        )
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        folders = [p for p in paths if p.is_dir()]
+        if folders:
+            event.acceptProposedAction()
+            self.add_folders(folders)
+        elif paths:
+            self.show_message(
+                "Drop folders, not single files: one folder per class, or a "
+                "folder of class folders."
+            )
+
+    def _dataset_changed(self, index) -> None:
+        has_data = len(index) > 0
+        self.stack.setCurrentWidget(self.plots if has_data else self.welcome)
+        self.message.hide()
+        if has_data:
+            self.statusBar().showMessage(
+                f"{len(index):,} images in {len(index.classes)} classes. Ready to train."
+            )
+
+    # -- training -----------------------------------------------------------------------
+    def start_training(self) -> None:
+        if self.controller.running:
+            return
+        index = self.model.index
+        if index is None or len(index) == 0:
+            self.show_message(
+                "Add images first: drop class folders on the window, or try the sample dataset."
+            )
+            return
+        if len(index.classes) < 2:
+            self.show_message("A classifier needs at least 2 classes: add another folder.")
+            return
+        self.message.hide()
+        self.banner.hide()
+        self.plots.build()
+        self.plots.reset()
+        self.last_run_dir = runs_root() / time.strftime("%Y%m%d-%H%M%S")
+        self.progress.setValue(0)
+        self.progress_label.setText("Starting…")
+        self.controller.start(self.model.config, self.last_run_dir)
+        self._set_training(True)
+
+    def _set_training(self, training: bool) -> None:
+        self.train_button.setEnabled(not training)
+        self.stop_button.setEnabled(training)
+        for name in ("datasetBrowser", "modelPicker", "hyperparameterPanel"):
+            self.docks[name].widget().setEnabled(not training)
+
+    def _run_started(self, event) -> None:
+        self._run_started_at = time.perf_counter()
+        self._total_batches = max(1, event.epochs * event.batches_per_epoch)
+        self.progress.setRange(0, self._total_batches)
+        self.statusBar().showMessage(
+            f"Training {event.model} on {event.device}: {event.train_images} training and "
+            f"{event.val_images} validation images."
+        )
+        self._device_detected(event.device)
+
+    def _batches_ended(self, events) -> None:
+        self.plots.add_batches(events)
+        last = events[-1]
+        done = (last.epoch - 1) * last.batches + last.batch
+        self.progress.setValue(done)
+        elapsed = time.perf_counter() - self._run_started_at
+        remaining = elapsed / max(done, 1) * (self._total_batches - done)
+        epochs = self.controller.config.train.epochs if self.controller.config else last.epoch
+        self.progress_label.setText(
+            f"Epoch {last.epoch}/{epochs} · ETA {_clock(remaining)}{self._speed}"
+        )
+
+    def _epoch_ended(self, event) -> None:
+        self.plots.add_epoch(event)
+        self._speed = f" · {event.images_per_second:,.0f} img/s"
+        self.progress_label.setText(
+            f"Epoch {event.epoch}/{event.epochs} · val acc {event.val_acc:.1%}{self._speed}"
+        )
+        series = self.plots.series
+        diagnosis = diverging_losses(
+            series[("loss", "train")].y.tolist(), series[("loss", "val")].y.tolist()
+        )
+        if diagnosis is not None:
+            self.banner.setText(f"⚠  Overfitting: {diagnosis.detail}")
+            self.banner.show()
+
+    def _run_finished(self, event) -> None:
+        self.plots.finish()
+        self._set_training(False)
+        self._speed = ""
+        best = (
+            f"best validation accuracy {event.best_val_acc:.1%} at epoch {event.best_epoch}"
+            if event.best_epoch
+            else "no epoch completed"
+        )
+        if event.status == "finished":
+            self.progress.setValue(self.progress.maximum())
+            self.progress_label.setText("Done")
+            self.result_label.setText(f"Finished in {_clock(event.seconds)}: {best}.")
+        elif event.status == "stopped":
+            self.progress_label.setText("Stopped")
+            self.result_label.setText(f"Stopped after {_clock(event.seconds)}: {best}.")
+        else:
+            self.progress_label.setText("Failed")
+            self.show_message(f"Training failed: {event.message}")
+        self.statusBar().showMessage(f"Run saved in {self.last_run_dir}")
+
+    @property
+    def training(self) -> bool:
+        return self.controller.running
+
+    # -- feedback -----------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def _device_detected(self, name: str) -> None:
+        self.device_label.setText(f"Device: {name}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop training and background work before the window goes away."""
+        self.controller.shutdown()
+        self.model.tasks.wait_all()
+        super().closeEvent(event)
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def file_urls(paths: list[Path]) -> list[QUrl]:
+    """Local-file URLs, as a drag from a file manager carries them."""
+    return [QUrl.fromLocalFile(str(p)) for p in paths]

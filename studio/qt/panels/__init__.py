@@ -1,0 +1,1 @@
+"""One dock or central panel per module."""

@@ -1,0 +1,83 @@
+"""Run a plain function on a worker thread and get its result back on the GUI thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+class FunctionThread(QThread):
+    """Calls ``fn()`` on its own thread; ``succeeded``/``failed`` are emitted from there."""
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self._fn = fn
+        self.on_success: Callable[[Any], None] | None = None
+        self.on_failure: Callable[[Exception], None] | None = None
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except Exception as exc:
+            self.failed.emit(exc)
+        else:
+            self.succeeded.emit(result)
+
+
+class TaskRunner(QObject):
+    """Owns worker threads until they finish, so none is destroyed while running.
+
+    The callbacks given to :meth:`start` run on the GUI thread: the worker's signals are
+    connected to this object's slots, which Qt queues onto the thread this object lives in.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._threads: set[FunctionThread] = set()
+
+    def start(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[Exception], None] | None = None,
+    ) -> FunctionThread:
+        thread = FunctionThread(fn)
+        thread.on_success, thread.on_failure = on_success, on_failure
+        thread.succeeded.connect(self._succeeded)
+        thread.failed.connect(self._failed)
+        thread.finished.connect(self._finished)
+        self._threads.add(thread)
+        thread.start()
+        return thread
+
+    @property
+    def busy(self) -> bool:
+        return any(t.isRunning() for t in self._threads)
+
+    def wait_all(self, timeout_ms: int = 10_000) -> bool:
+        """Block until every thread has finished; ``False`` if one is still running."""
+        return all(t.wait(timeout_ms) for t in list(self._threads))
+
+    @Slot(object)
+    def _succeeded(self, result: Any) -> None:
+        thread = self.sender()
+        if isinstance(thread, FunctionThread) and thread.on_success is not None:
+            thread.on_success(result)
+
+    @Slot(object)
+    def _failed(self, exc: Exception) -> None:
+        thread = self.sender()
+        if isinstance(thread, FunctionThread) and thread.on_failure is not None:
+            thread.on_failure(exc)
+
+    @Slot()
+    def _finished(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, FunctionThread):
+            thread.wait()  # `finished` fires just before the thread really exits
+            self._threads.discard(thread)
