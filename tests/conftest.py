@@ -7,11 +7,11 @@ import os
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["NO_ALBUMENTATIONS_UPDATE"] = "1"
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import pytest
+from PIL import Image
 
 COLOURS = {"cats": (200, 40, 40), "dogs": (40, 200, 40), "birds": (40, 40, 200)}
 

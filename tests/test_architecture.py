@@ -15,7 +15,9 @@ QT_IMPORT = re.compile(r"^\s*(from|import)\s+(PySide6|pyqtgraph|shiboken6)\b", r
 def _modules_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
     ).stdout
     return {name.split(".")[0] for name in json.loads(out.strip().splitlines()[-1])}

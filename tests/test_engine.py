@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from studio.config import ProjectConfig
+from studio.engine.catalog import get_spec
 from studio.engine.control import StopToken
 from studio.engine.errors import StudioError
 from studio.engine.events import BatchEnded, EpochEnded, RunFinished, RunStarted, from_dict
 from studio.engine.models import create_model, imagenet_weights
-from studio.engine.catalog import get_spec
 from studio.engine.trainer import fit
 
 

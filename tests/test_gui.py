@@ -1,0 +1,179 @@
+"""Drive the real main window as a user would: drop folders, set knobs, click Train."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton, QSpinBox, QWidget
+
+from studio.qt import MainWindow
+from studio.qt.main_window import file_urls
+
+OBJECT_NAMES = [
+    "datasetBrowser",
+    "augmentationPreview",
+    "modelPicker",
+    "hyperparameterPanel",
+    "trainButton",
+    "stopButton",
+    "lossPlot",
+    "accuracyPlot",
+    "epochsInput",
+    "batchSizeInput",
+    "learningRateInput",
+    "imageSizeInput",
+    "overfittingBanner",
+]
+TRAIN_TIMEOUT = 120_000
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    assert not win.controller.running
+    assert not win.model.tasks.busy
+
+
+def drop_folders(qtbot, window: MainWindow, folders: list[Path]) -> None:
+    """Send the drag-enter and drop events a file manager sends, and wait for the scan."""
+    mime = QMimeData()
+    mime.setUrls(file_urls(folders))
+    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    enter = QDragEnterEvent(QPoint(400, 300), action, mime, button, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(400, 300), action, mime, button, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
+        QApplication.sendEvent(window, drop)
+
+
+def set_knobs(window: MainWindow, epochs: int, image_size: int = 32, batch_size: int = 8) -> None:
+    window.findChild(QSpinBox, "epochsInput").setValue(epochs)
+    window.findChild(QSpinBox, "imageSizeInput").setValue(image_size)
+    window.findChild(QSpinBox, "batchSizeInput").setValue(batch_size)
+
+
+def curve_points(window: MainWindow, plot_name: str) -> dict[str, int]:
+    plot = window.findChild(QWidget, plot_name)
+    return {
+        item.name(): len(item.getData()[0] if item.getData()[0] is not None else [])
+        for item in plot.getPlotItem().listDataItems()
+        if item.name()
+    }
+
+
+def test_stable_object_names_and_accessible_names(window):
+    for name in OBJECT_NAMES:
+        widget = window.findChild(QWidget, name)
+        assert widget is not None, name
+        assert widget.accessibleName(), name
+    assert len(window.findChildren(QDockWidget)) == 4
+    assert window.findChild(QWidget, "overfittingBanner").isHidden()
+
+
+def test_welcome_offers_the_sample_dataset(qtbot, window):
+    assert window.stack.currentWidget() is window.welcome
+    with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
+        qtbot.mouseClick(
+            window.findChild(QPushButton, "useSampleButton"), Qt.MouseButton.LeftButton
+        )
+    tree = window.browser.tree
+    assert tree.topLevelItemCount() == 5
+    assert [tree.topLevelItem(i).text(0) for i in range(5)] == [
+        "four",
+        "one",
+        "three",
+        "two",
+        "zero",
+    ]
+    assert window.stack.currentWidget() is window.plots
+    assert window.model.config.augment.horizontal_flip is False  # digits must not be mirrored
+    qtbot.waitUntil(
+        lambda: (
+            window.augment.tiles[-1].pixmap() is not None
+            and not window.augment.tiles[-1].pixmap().isNull()
+        ),
+        timeout=30_000,
+    )
+
+
+def test_drop_set_epochs_train_and_see_the_curves(qtbot, window, dataset: Path):
+    drop_folders(qtbot, window, [dataset])
+    assert window.browser.tree.topLevelItemCount() == 3
+    set_knobs(window, epochs=2)
+    assert window.model.config.train.epochs == 2
+    with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT) as blocker:
+        qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
+        assert window.training and not window.train_button.isEnabled()
+    assert blocker.args[0].status == "finished"
+    for plot in ("lossPlot", "accuracyPlot"):
+        assert curve_points(window, plot) == {"Training": 2, "Validation": 2}
+        batch_curve = window.plots.curves[("loss" if plot == "lossPlot" else "accuracy", "batch")]
+        assert len(batch_curve.getData()[0]) >= 2
+    assert "Finished" in window.result_label.text()
+    assert window.train_button.isEnabled() and not window.stop_button.isEnabled()
+    assert (window.last_run_dir / "events.jsonl").is_file()
+
+
+def test_several_class_folders_dropped_at_once(qtbot, window, dataset: Path):
+    drop_folders(qtbot, window, [dataset / "cats", dataset / "dogs"])
+    tree = window.browser.tree
+    assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == [
+        "cats",
+        "dogs",
+    ]
+
+
+def test_stop_takes_effect_within_two_seconds(qtbot, window, dataset: Path):
+    drop_folders(qtbot, window, [dataset])
+    set_knobs(window, epochs=200)
+    with qtbot.waitSignal(window.controller.batches_ended, timeout=TRAIN_TIMEOUT):
+        window.findChild(QPushButton, "trainButton").click()
+    with qtbot.waitSignal(window.controller.run_finished, timeout=2_000) as blocker:
+        started = time.perf_counter()
+        window.findChild(QPushButton, "stopButton").click()
+    assert time.perf_counter() - started < 2.0
+    assert blocker.args[0].status == "stopped"
+    assert window.progress_label.text() == "Stopped"
+
+
+def test_close_during_training_stops_the_worker(qtbot, dataset: Path):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    drop_folders(qtbot, win, [dataset])
+    set_knobs(win, epochs=200)
+    with qtbot.waitSignal(win.controller.batches_ended, timeout=TRAIN_TIMEOUT):
+        win.start_training()
+    thread = win.controller.thread
+    assert thread is not None and thread.isRunning()
+    win.close()
+    assert not thread.isRunning()
+    assert not win.model.tasks.busy
+
+
+def test_train_without_data_explains_instead_of_failing(qtbot, window):
+    window.findChild(QPushButton, "trainButton").click()
+    assert not window.training
+    assert window.message.isVisible() and "Add images first" in window.message.text()
+
+
+def test_startup_path_loads_plots_and_names_the_device(qtbot):
+    win = MainWindow(defer_plots=True)
+    qtbot.addWidget(win)
+    win.show()
+    assert not win.plots.built
+    with qtbot.waitSignal(win.device_detected, timeout=60_000):
+        win.finish_startup()
+    assert win.plots.built
+    assert win.device_label.text().startswith("Device: ")
+    assert "detecting" not in win.device_label.text()
+    win.close()
