@@ -177,3 +177,19 @@ def test_startup_path_loads_plots_and_names_the_device(qtbot):
     assert win.device_label.text().startswith("Device: ")
     assert "detecting" not in win.device_label.text()
     win.close()
+
+
+def test_plots_keep_streaming_after_redraws(qtbot):
+    """Appending after a redraw must work (pyqtgraph keeps views of the buffers)."""
+    from studio.engine.events import BatchEnded
+    from studio.qt.panels.plots import TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.build()
+    plots.reset()
+    for _ in range(5):
+        plots.add_batches([BatchEnded(1, b, 10_000, 1.0, 0.5) for b in range(1, 400)])
+        plots.refresh()
+    assert len(plots.curves[("loss", "batch")].xData) == 5 * 399  # all kept; drawn downsampled
+    plots.finish()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QImage, QPixmap
+
+if TYPE_CHECKING:  # numpy loads after the window is shown
+    import numpy as np
 
 
 def to_pixmap(rgb: np.ndarray) -> QPixmap:
     """An ``H x W x 3`` uint8 array as a pixmap (copied, so the array may be freed)."""
+    import numpy as np
+
     rgb = np.ascontiguousarray(rgb)
     height, width, _ = rgb.shape
     image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
@@ -16,6 +22,7 @@ def to_pixmap(rgb: np.ndarray) -> QPixmap:
 
 def thumbnail(path, size: int) -> np.ndarray:
     """Decode ``path`` with the one decoder and shrink it to fit ``size`` (worker threads)."""
+    import numpy as np
     from PIL import Image
 
     from studio.engine.images import load_rgb

@@ -306,9 +306,7 @@ class MainWindow(QMainWindow):
             f"Epoch {event.epoch}/{event.epochs} · val acc {event.val_acc:.1%}{self._speed}"
         )
         series = self.plots.series
-        diagnosis = diverging_losses(
-            series[("loss", "train")].y.tolist(), series[("loss", "val")].y.tolist()
-        )
+        diagnosis = diverging_losses(series[("loss", "train")].y, series[("loss", "val")].y)
         if diagnosis is not None:
             self.banner.setText(f"⚠  Overfitting: {diagnosis.detail}")
             self.banner.show()

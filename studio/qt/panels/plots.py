@@ -6,7 +6,6 @@ can be shown before it loads.
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
@@ -18,15 +17,19 @@ SMOOTHING = 0.9  # exponential moving average of the per-batch training values
 
 
 class Series:
-    """A growable pair of float arrays; appends are amortised O(1), reads are views."""
+    """A growable pair of float buffers: appends are amortised O(1), :meth:`arrays` returns
+    views (no copy). numpy is imported on the first append, after the window is up."""
 
-    def __init__(self, capacity: int = 256) -> None:
-        self._x = np.empty(capacity)
-        self._y = np.empty(capacity)
+    def __init__(self) -> None:
+        self._x = self._y = None
         self.size = 0
 
     def append(self, x: float, y: float) -> None:
-        if self.size == len(self._x):
+        import numpy as np
+
+        if self._x is None:
+            self._x, self._y = np.empty(256), np.empty(256)
+        elif self.size == len(self._x):
             self._x = np.resize(self._x, 2 * self.size)
             self._y = np.resize(self._y, 2 * self.size)
         self._x[self.size] = x
@@ -36,13 +39,17 @@ class Series:
     def clear(self) -> None:
         self.size = 0
 
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[: self.size]
+    def __len__(self) -> int:
+        return self.size
+
+    def arrays(self):
+        if self._x is None:
+            return [], []
+        return self._x[: self.size], self._y[: self.size]
 
     @property
-    def y(self) -> np.ndarray:
-        return self._y[: self.size]
+    def y(self) -> list[float]:
+        return self.arrays()[1].tolist() if self.size else []
 
 
 class TrainingPlots(QWidget):
@@ -183,8 +190,7 @@ class TrainingPlots(QWidget):
             return
         self._dirty = False
         for key, curve in self.curves.items():
-            series = self.series[key]
-            curve.setData(series.x, series.y)
+            curve.setData(*self.series[key].arrays())
         for line in self.best_lines.values():
             line.setVisible(self.best_epoch is not None)
             if self.best_epoch is not None:

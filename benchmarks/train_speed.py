@@ -1,0 +1,177 @@
+"""Training throughput: a plain PyTorch loop vs ``studio train`` vs the GUI, in one run.
+
+Same data (the built-in sample digits), model (small_cnn), image size, batch size, seed and
+no augmentation everywhere; each contender runs in its own fresh process. Reports training
+images/s (median over epochs after the first) and the ratio to the plain loop.
+
+    uv run python benchmarks/train_speed.py [--epochs 4] [--image-size 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def plain(args) -> list[float]:
+    """What a user would write by hand: ImageFolder, torchvision transforms, a simple loop."""
+    import torch
+    import torchvision
+    from torchvision import transforms
+
+    from studio.engine.models import SmallCNN
+    from studio.resources import sample_dataset
+
+    torch.manual_seed(args.seed)
+    tf = transforms.Compose(
+        [
+            transforms.Lambda(lambda im: im.convert("RGB")),
+            transforms.Resize((args.image_size, args.image_size)),
+            transforms.ToTensor(),
+            transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+        ]
+    )
+    data = torchvision.datasets.ImageFolder(str(sample_dataset()), transform=tf)
+    n_val = len(data) // 5
+    train, _ = torch.utils.data.random_split(
+        data, [len(data) - n_val, n_val], generator=torch.Generator().manual_seed(0)
+    )
+    loader = torch.utils.data.DataLoader(train, batch_size=args.batch_size, shuffle=True)
+    model = SmallCNN(len(data.classes))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    rates = []
+    for _ in range(args.epochs):
+        model.train()
+        start, seen = time.perf_counter(), 0
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            seen += len(y)
+        rates.append(seen / (time.perf_counter() - start))
+    return rates
+
+
+def cli(args) -> list[float]:
+    from studio.resources import sample_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "studio",
+                "train",
+                "--data",
+                str(sample_dataset()),
+                "--model",
+                "small_cnn",
+                "--epochs",
+                str(args.epochs),
+                "--batch-size",
+                str(args.batch_size),
+                "--image-size",
+                str(args.image_size),
+                "--seed",
+                str(args.seed),
+                "--augment",
+                "none",
+                "--quiet",
+                "--out",
+                f"{tmp}/run",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        text = Path(f"{tmp}/run/events.jsonl").read_text()
+        events = [json.loads(line) for line in text.splitlines()]
+    return [e["images_per_second"] for e in events if e["event"] == "epoch_ended"]
+
+
+def gui(args) -> list[float]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop
+
+    from studio.qt.app import create_app
+    from studio.qt.main_window import MainWindow
+
+    app = create_app([])
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["STUDIO_HOME"] = tmp
+        window = MainWindow()
+        window.show()
+        loop = QEventLoop()
+        window.model.dataset_changed.connect(loop.quit)
+        window.use_sample_dataset()
+        loop.exec()
+        window.model.update("augment", preset="none")
+        window.model.update(
+            "train",
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            image_size=args.image_size,
+            seed=args.seed,
+        )
+        rates: list[float] = []
+        window.controller.epoch_ended.connect(lambda e: rates.append(e.images_per_second))
+        window.controller.run_finished.connect(loop.quit)
+        window.start_training()
+        loop.exec()
+        window.close()
+    del app
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mode", choices=["plain", "cli", "gui"])
+    args = parser.parse_args()
+    if args.mode:
+        print(json.dumps({"mode": args.mode, "rates": globals()[args.mode](args)}))
+        return
+    results = {}
+    for mode in ("plain", "cli", "gui"):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--mode",
+                mode,
+                "--epochs",
+                str(args.epochs),
+                "--image-size",
+                str(args.image_size),
+                "--batch-size",
+                str(args.batch_size),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        rates = json.loads(out.strip().splitlines()[-1])["rates"]
+        results[mode] = statistics.median(rates[1:] or rates)
+    print(
+        f"sample digits, small_cnn, {args.image_size}px, batch {args.batch_size}, "
+        f"{args.epochs} epochs, no augmentation, torch threads {os.cpu_count()} cores"
+    )
+    for mode, rate in results.items():
+        print(f"{mode:6s} {rate:8.1f} img/s   {rate / results['plain']:.2f}x plain loop")
+
+
+if __name__ == "__main__":
+    main()
