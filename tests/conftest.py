@@ -12,6 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QSpinBox
+
+from studio.qt import MainWindow
+from studio.qt.main_window import file_urls
 
 COLOURS = {"cats": (200, 40, 40), "dogs": (40, 200, 40), "birds": (40, 40, 200)}
 
@@ -42,3 +48,53 @@ def make_dataset(root: Path, per_class: int = 12, size: int = 32, classes=COLOUR
 def dataset(tmp_path: Path) -> Path:
     """A 3-class 32x32 dataset of 12 images per class."""
     return make_dataset(tmp_path / "data")
+
+
+def make_noise_dataset(root: Path, per_class: int = 20, size: int = 16) -> Path:
+    """Two classes of pure noise: nothing to learn, everything to memorise (overfits fast)."""
+    rng = np.random.default_rng(0)
+    for name in ("heads", "tails"):
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 255, size=(size, size, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{name}_{i:02d}.png")
+    return root
+
+
+@pytest.fixture
+def noise_dataset(tmp_path: Path) -> Path:
+    return make_noise_dataset(tmp_path / "noise")
+
+
+TRAIN_TIMEOUT = 120_000
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    assert not win.controller.running
+    assert not win.model.tasks.busy
+
+
+def drop_folders(qtbot, window: MainWindow, folders: list[Path]) -> None:
+    """Send the drag-enter and drop events a file manager sends, and wait for the scan."""
+    mime = QMimeData()
+    mime.setUrls(file_urls(folders))
+    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    enter = QDragEnterEvent(QPoint(400, 300), action, mime, button, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(400, 300), action, mime, button, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
+        QApplication.sendEvent(window, drop)
+
+
+def set_knobs(window: MainWindow, epochs: int, image_size: int = 32, batch_size: int = 8) -> None:
+    window.findChild(QSpinBox, "epochsInput").setValue(epochs)
+    window.findChild(QSpinBox, "imageSizeInput").setValue(image_size)
+    window.findChild(QSpinBox, "batchSizeInput").setValue(batch_size)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton, QSpinBox, QWidget
+from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QPushButton, QWidget
 
 from studio.qt import MainWindow
-from studio.qt.main_window import file_urls
 
 OBJECT_NAMES = [
     "datasetBrowser",
@@ -28,37 +26,6 @@ OBJECT_NAMES = [
     "imageSizeInput",
     "overfittingBanner",
 ]
-TRAIN_TIMEOUT = 120_000
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    assert not win.controller.running
-    assert not win.model.tasks.busy
-
-
-def drop_folders(qtbot, window: MainWindow, folders: list[Path]) -> None:
-    """Send the drag-enter and drop events a file manager sends, and wait for the scan."""
-    mime = QMimeData()
-    mime.setUrls(file_urls(folders))
-    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
-    enter = QDragEnterEvent(QPoint(400, 300), action, mime, button, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(400, 300), action, mime, button, Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
-        QApplication.sendEvent(window, drop)
-
-
-def set_knobs(window: MainWindow, epochs: int, image_size: int = 32, batch_size: int = 8) -> None:
-    window.findChild(QSpinBox, "epochsInput").setValue(epochs)
-    window.findChild(QSpinBox, "imageSizeInput").setValue(image_size)
-    window.findChild(QSpinBox, "batchSizeInput").setValue(batch_size)
 
 
 def curve_points(window: MainWindow, plot_name: str) -> dict[str, int]:

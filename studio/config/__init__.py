@@ -3,6 +3,7 @@
 from studio.config.schema import (
     SCHEMA_VERSION,
     AugmentConfig,
+    CoachConfig,
     DataConfig,
     ModelConfig,
     ProjectConfig,
@@ -12,6 +13,7 @@ from studio.config.schema import (
 __all__ = [
     "SCHEMA_VERSION",
     "AugmentConfig",
+    "CoachConfig",
     "DataConfig",
     "ModelConfig",
     "ProjectConfig",

@@ -127,6 +127,54 @@ class TrainConfig(_Section):
         title="Device",
         description="Where to train: 'auto' uses a GPU when there is one.",
     )
+    early_stopping: bool = Field(
+        False,
+        title="Early stopping",
+        description="Stop when validation accuracy has not improved for a while. The best "
+        "epoch's weights are kept either way.",
+    )
+    early_stopping_patience: int = Field(
+        5,
+        ge=1,
+        le=100,
+        title="Patience",
+        description="Epochs without a better validation accuracy before early stopping.",
+    )
+
+
+class CoachConfig(_Section):
+    """When the overfitting coach speaks up."""
+
+    patience: int = Field(
+        3,
+        ge=1,
+        le=50,
+        title="Coach patience",
+        description="Epochs a bad trend must last before the coach warns, so one noisy epoch "
+        "never raises an alarm.",
+    )
+    gap_threshold: float = Field(
+        0.15,
+        ge=0.01,
+        le=1.0,
+        title="Accuracy gap",
+        description="Warn when training accuracy leads validation accuracy by more than this "
+        "(0.15 = 15 points) and the gap keeps widening.",
+    )
+    min_delta: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        title="Minimum change",
+        description="Relative rise of validation loss above its best that counts as real.",
+    )
+    smoothing: float = Field(
+        0.3,
+        ge=0.0,
+        lt=1.0,
+        title="Smoothing",
+        description="How much each smoothed point keeps of the previous ones (0 = none).",
+    )
 
 
 class ProjectConfig(_Section):
@@ -137,3 +185,4 @@ class ProjectConfig(_Section):
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    coach: CoachConfig = Field(default_factory=CoachConfig)

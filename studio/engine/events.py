@@ -59,6 +59,28 @@ class EpochEnded(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class OverfittingDetected(Event):
+    """The coach saw the curves diverge; ``began`` is where the divergence started."""
+
+    name: ClassVar[str] = "overfitting_detected"
+    epoch: int
+    signal: str
+    detail: str
+    began: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrainingWarning(Event):
+    """The coach saw another problem: ``underfitting`` or ``lr_too_high``."""
+
+    name: ClassVar[str] = "training_warning"
+    epoch: int
+    signal: str
+    detail: str
+    began: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class RunFinished(Event):
     """Always the last event. ``status`` is ``finished``, ``stopped`` or ``failed``."""
 
@@ -71,7 +93,15 @@ class RunFinished(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.name: cls for cls in (RunStarted, BatchEnded, EpochEnded, RunFinished)
+    cls.name: cls
+    for cls in (
+        RunStarted,
+        BatchEnded,
+        EpochEnded,
+        OverfittingDetected,
+        TrainingWarning,
+        RunFinished,
+    )
 }
 
 EventSink = Callable[[Event], None]

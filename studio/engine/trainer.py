@@ -24,8 +24,17 @@ from studio.engine.control import StopToken
 from studio.engine.data import stratified_split, trainable_index
 from studio.engine.dataset import ImageDataset, auto_workers, make_loader
 from studio.engine.device import device_label, pick_device
-from studio.engine.events import BatchEnded, EpochEnded, EventSink, RunFinished, RunStarted
+from studio.engine.events import (
+    BatchEnded,
+    EpochEnded,
+    EventSink,
+    OverfittingDetected,
+    RunFinished,
+    RunStarted,
+    TrainingWarning,
+)
 from studio.engine.models import create_model
+from studio.engine.overfitting import Coach, CoachSettings, Diagnosis, History
 from studio.engine.runlog import atomic_write_bytes, atomic_write_text
 
 
@@ -36,6 +45,7 @@ class RunResult:
     best_val_acc: float | None
     history: list[EpochEnded]
     classes: list[str]
+    model: nn.Module | None = None  # holds the best epoch's weights
 
 
 class _Stopped(Exception):
@@ -99,6 +109,8 @@ def fit(
     started = time.perf_counter()
     history: list[EpochEnded] = []
     best: EpochEnded | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    coach = Coach(CoachSettings(**config.coach.model_dump()), classes=len(index.classes))
     status, message = "finished", ""
     try:
         for epoch in range(1, cfg.epochs + 1):
@@ -124,15 +136,28 @@ def fit(
             history.append(ended)
             if improved:
                 best = ended
+                best_state = {
+                    k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
+                }
                 if run_dir is not None:
-                    _save_model(run_dir, model, index.classes, config)
+                    _save_model(run_dir, best_state, index.classes, config)
             sink(ended)
+            for diagnosis in coach.update(_history(history)):
+                sink(_coach_event(diagnosis))
+            if cfg.early_stopping and epoch - ended.best_epoch >= cfg.early_stopping_patience:
+                message = (
+                    f"Stopped early: validation accuracy has not improved for "
+                    f"{cfg.early_stopping_patience} epochs."
+                )
+                break
     except _Stopped:
         status = "stopped"
     except Exception as exc:
         status, message = "failed", _explain(exc)
         sink(_finished(status, best, started, message))
         raise
+    if best_state is not None:
+        model.load_state_dict(best_state)  # the run keeps its best epoch, whatever happened
     sink(_finished(status, best, started, message))
     return RunResult(
         status=status,
@@ -140,7 +165,22 @@ def fit(
         best_val_acc=best.val_acc if best else None,
         history=history,
         classes=list(index.classes),
+        model=model,
     )
+
+
+def _history(epochs: list[EpochEnded]) -> History:
+    return History(
+        train_loss=[e.train_loss for e in epochs],
+        val_loss=[e.val_loss for e in epochs],
+        train_acc=[e.train_acc for e in epochs],
+        val_acc=[e.val_acc for e in epochs],
+    )
+
+
+def _coach_event(d: Diagnosis) -> OverfittingDetected | TrainingWarning:
+    kind = OverfittingDetected if d.is_overfitting else TrainingWarning
+    return kind(epoch=d.epoch, signal=d.signal, detail=d.detail, began=d.began)
 
 
 def _train_epoch(model, loader, optimizer, loss_fn, scaler, amp, device, token, sink, epoch):
@@ -211,9 +251,11 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _save_model(run_dir: Path, model: nn.Module, classes: list[str], config: ProjectConfig) -> None:
+def _save_model(
+    run_dir: Path, state: dict[str, torch.Tensor], classes: list[str], config: ProjectConfig
+) -> None:
     buffer = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
+    torch.save(state, buffer)
     atomic_write_bytes(run_dir / "best.pt", buffer.getvalue())
     meta = {"classes": classes, "model": config.model.name, "image_size": config.train.image_size}
     atomic_write_text(run_dir / "model.json", json.dumps(meta, indent=2))

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.overfitting import diverging_losses
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
+from studio.qt.panels.coach_banner import CoachBanner
 from studio.qt.panels.dataset_browser import DatasetBrowserPanel
 from studio.qt.panels.hyperparams import HyperparameterPanel
 from studio.qt.panels.model_picker import ModelPickerPanel
@@ -109,9 +109,7 @@ class MainWindow(QMainWindow):
         )
 
     def _build_central(self) -> None:
-        self.banner = _named(QLabel(), "overfittingBanner", "Overfitting warning")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
+        self.banner = CoachBanner(self.model)
         self.message = _named(QLabel(), "messageBanner", "Message")
         self.message.setWordWrap(True)
         self.message.hide()
@@ -188,6 +186,8 @@ class MainWindow(QMainWindow):
         self.controller.batches_ended.connect(self._batches_ended)
         self.controller.epoch_ended.connect(self._epoch_ended)
         self.controller.run_finished.connect(self._run_finished)
+        self.controller.coach_spoke.connect(self._coach_spoke)
+        self.banner.stop_requested.connect(self.controller.stop)
         self.device_detected.connect(self._device_detected)
 
     def finish_startup(self) -> None:
@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, event) -> None:
         self._run_started_at = time.perf_counter()
+        self.plots.epochs = event.epochs
         self._total_batches = max(1, event.epochs * event.batches_per_epoch)
         self.progress.setRange(0, self._total_batches)
         self.statusBar().showMessage(
@@ -305,15 +306,16 @@ class MainWindow(QMainWindow):
         self.progress_label.setText(
             f"Epoch {event.epoch}/{event.epochs} · val acc {event.val_acc:.1%}{self._speed}"
         )
-        series = self.plots.series
-        diagnosis = diverging_losses(series[("loss", "train")].y, series[("loss", "val")].y)
-        if diagnosis is not None:
-            self.banner.setText(f"⚠  Overfitting: {diagnosis.detail}")
-            self.banner.show()
+
+    def _coach_spoke(self, event) -> None:
+        self.banner.show_diagnosis(event, training=self.controller.running)
+        if event.name == "overfitting_detected":
+            self.plots.mark_divergence(event.began, event.epoch)
 
     def _run_finished(self, event) -> None:
         self.plots.finish()
         self._set_training(False)
+        self.banner.training_ended()
         self._speed = ""
         best = (
             f"best validation accuracy {event.best_val_acc:.1%} at epoch {event.best_epoch}"

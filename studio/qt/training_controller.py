@@ -9,7 +9,15 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
-from studio.engine.events import BatchEnded, EpochEnded, Event, RunFinished, RunStarted
+from studio.engine.events import (
+    BatchEnded,
+    EpochEnded,
+    Event,
+    OverfittingDetected,
+    RunFinished,
+    RunStarted,
+    TrainingWarning,
+)
 
 COALESCE_SECONDS = 0.05  # per-batch events reach the GUI at most 20 times a second
 
@@ -78,13 +86,15 @@ class TrainingController(QObject):
     """Starts and stops training; every signal is delivered on the GUI thread.
 
     ``run_started(RunStarted)``, ``batches_ended(list[BatchEnded])``,
-    ``epoch_ended(EpochEnded)``, and ``run_finished(RunFinished)``, emitted exactly once per
+    ``epoch_ended(EpochEnded)``, ``coach_spoke(OverfittingDetected | TrainingWarning)``, and
+    ``run_finished(RunFinished)``, emitted exactly once per
     :meth:`start`, after the worker thread has ended (status finished, stopped or failed).
     """
 
     run_started = Signal(object)
     batches_ended = Signal(object)
     epoch_ended = Signal(object)
+    coach_spoke = Signal(object)
     run_finished = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -132,6 +142,8 @@ class TrainingController(QObject):
                     self.batches_ended.emit(batches)
                     batches = []
                 self.epoch_ended.emit(event)
+            elif isinstance(event, OverfittingDetected | TrainingWarning):
+                self.coach_spoke.emit(event)
             elif isinstance(event, RunFinished):
                 self._final = event
         if batches:

@@ -6,14 +6,23 @@ can be shown before it loads.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+import csv
+import io
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 TRAIN_COLOR = "#3b82f6"
 VAL_COLOR = "#f97316"
+DIVERGENCE_COLOR = (239, 68, 68, 40)
 REFRESH_MS = 50  # 20 Hz
 SMOOTHING = 0.9  # exponential moving average of the per-batch training values
+GHOSTS = 3  # earlier runs kept faintly on the plots
+MAX_DRAWN = 2000  # the smoothed batch curve is decimated to about this many points
+TITLES = {"loss": ("Loss", "lower is better"), "accuracy": ("Accuracy (%)", "higher is better")}
 
 
 class Series:
@@ -23,6 +32,7 @@ class Series:
     def __init__(self) -> None:
         self._x = self._y = None
         self.size = 0
+        self.version = 0  # bumped on every change, so unchanged curves are not re-sent
 
     def append(self, x: float, y: float) -> None:
         import numpy as np
@@ -35,9 +45,11 @@ class Series:
         self._x[self.size] = x
         self._y[self.size] = y
         self.size += 1
+        self.version += 1
 
     def clear(self) -> None:
         self.size = 0
+        self.version += 1
 
     def __len__(self) -> int:
         return self.size
@@ -54,9 +66,14 @@ class Series:
 
 class TrainingPlots(QWidget):
     """Two plots (``lossPlot``, ``accuracyPlot``), each with train and validation per-epoch
-    curves, a faint smoothed per-batch training curve and a best-epoch marker."""
+    curves, a faint smoothed per-batch training curve, a best-epoch marker, a shaded
+    divergence region, hover read-outs and faint curves of earlier runs.
+
+    ``refreshed()`` fires on the GUI thread after each redraw.
+    """
 
     KINDS = ("loss", "accuracy")
+    refreshed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,16 +83,49 @@ class TrainingPlots(QWidget):
         self.curves: dict[tuple[str, str], object] = {}
         self.plots: dict[str, object] = {}
         self.best_lines: dict[str, object] = {}
+        self.best_markers: dict[str, object] = {}
+        self.regions: dict[str, object] = {}
+        self.ghosts: list[dict[str, object]] = []
         self.best_epoch: int | None = None
+        self.divergence: tuple[int, int] | None = None
+        self.epochs = 0
         self._smoothed: dict[str, float | None] = {"loss": None, "accuracy": None}
+        self._loss_max = 1e-3  # grows with the data: the loss axis never jitters
         self._dirty = False
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._follow = True  # auto-range until the user zooms or pans
+        self._hover_labels: dict[str, object] = {}
+        self._drawn: dict[tuple[str, str], int] = {}  # series version each curve shows
+        self._area = QHBoxLayout()
         self._placeholder = QLabel("Loading plots…")
-        self._layout.addWidget(self._placeholder)
+        self._area.addWidget(self._placeholder)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._toolbar())
+        layout.addLayout(self._area, 1)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+
+    def _toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.hint = QLabel(
+            "Watch the <b>validation</b> curves: they show how the model does on images it "
+            "never trains on."
+        )
+        self.hint.setObjectName("hint")
+        bar.addWidget(self.hint, 1)
+        for name, text, tip, slot in (
+            ("resetZoomButton", "Reset view", "Fit the plots to the data again.", self.reset_view),
+            ("savePlotsButton", "Save PNG…", "Save both plots as a picture.", self._ask_png),
+            ("exportCsvButton", "Export CSV…", "Save the per-epoch metrics.", self._ask_csv),
+        ):
+            button = QPushButton(text)
+            button.setObjectName(name)
+            button.setToolTip(tip)
+            button.setFlat(True)
+            button.clicked.connect(slot)
+            bar.addWidget(button)
+        return bar
 
     @property
     def built(self) -> bool:
@@ -87,34 +137,28 @@ class TrainingPlots(QWidget):
             return
         import pyqtgraph as pg
 
-        palette = self.palette()
-        background = palette.color(QPalette.ColorRole.Base)
-        foreground = palette.color(QPalette.ColorRole.Text)
-        self._layout.removeWidget(self._placeholder)
+        self._area.removeWidget(self._placeholder)
         self._placeholder.deleteLater()
-        titles = {
-            "loss": ("Loss", "lower is better"),
-            "accuracy": ("Accuracy (%)", "higher is better"),
-        }
         for kind in self.KINDS:
             widget = pg.PlotWidget()
             widget.setObjectName(f"{kind}Plot")
-            widget.setAccessibleName(f"{titles[kind][0]} plot")
-            widget.setBackground(background)
+            widget.setAccessibleName(f"{TITLES[kind][0]} plot")
             item = widget.getPlotItem()
-            item.setTitle(
-                f"{titles[kind][0]} <span style='color:gray'>({titles[kind][1]})</span>",
-                color=foreground,
-            )
             item.setLabel("bottom", "Epoch")
-            item.setLabel("left", titles[kind][0])
-            item.showGrid(x=True, y=True, alpha=0.15)
+            item.setLabel("left", TITLES[kind][0])
+            # a light horizontal grid on major ticks only: each grid line is redrawn every
+            # frame, and a full grid triples the cost of a refresh (benchmarks/plot_refresh.py)
+            item.showGrid(x=False, y=True, alpha=0.15)
             for axis in ("left", "bottom"):
-                item.getAxis(axis).setPen(foreground)
-                item.getAxis(axis).setTextPen(foreground)
+                item.getAxis(axis).setStyle(maxTickLevel=0)
+            item.setMenuEnabled(False)
             # loss falls and accuracy rises: keep the legend out of the curves' way
-            legend = item.addLegend(offset=(-10, 10) if kind == "loss" else (-10, -40))
-            legend.setLabelTextColor(foreground)
+            item.addLegend(offset=(-10, 10) if kind == "loss" else (-10, -40))
+            region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*DIVERGENCE_COLOR))
+            region.setZValue(-10)
+            region.setVisible(False)
+            item.addItem(region, ignoreBounds=True)
+            self.regions[kind] = region
             faint = QColor(TRAIN_COLOR)
             faint.setAlpha(80)
             batch = item.plot(pen=pg.mkPen(faint, width=1))
@@ -133,28 +177,39 @@ class TrainingPlots(QWidget):
                     symbolPen=color,
                     name=label,
                 )
-            line = pg.InfiniteLine(
-                angle=90,
-                movable=False,
-                pen=pg.mkPen(foreground, width=1, style=Qt.PenStyle.DashLine),
-            )
+            line = pg.InfiniteLine(angle=90, movable=False)
             line.setVisible(False)
-            item.addItem(line)
+            item.addItem(line, ignoreBounds=True)
             self.best_lines[kind] = line
-            if kind == "accuracy":
-                item.setYRange(0, 100, padding=0.02)
-                item.enableAutoRange(axis="y", enable=False)
+            marker = pg.ScatterPlotItem(symbol="star", size=18, brush=pg.mkBrush(VAL_COLOR))
+            marker.setZValue(10)
+            item.addItem(marker)
+            self.best_markers[kind] = marker
+            hover = pg.TextItem(anchor=(0, 1))
+            hover.setVisible(False)
+            item.addItem(hover, ignoreBounds=True)
+            self._hover_labels[kind] = hover
+            widget.scene().sigMouseMoved.connect(lambda pos, kind=kind: self._hovered(kind, pos))
+            item.getViewBox().sigRangeChangedManually.connect(self._user_moved_view)
             self.plots[kind] = widget
-            self._layout.addWidget(widget)
+            self._area.addWidget(widget)
+        self._apply_palette()
         self._dirty = True
         self.refresh()
 
     # -- data in ------------------------------------------------------------------------
-    def reset(self) -> None:
+    def reset(self, epochs: int = 0) -> None:
+        """Start a new run; the previous run's validation curves stay on as faint ghosts."""
+        if len(self.series[("loss", "val")]) and self.built:
+            self._keep_ghost()
         for series in self.series.values():
             series.clear()
         self._smoothed = {"loss": None, "accuracy": None}
+        self._loss_max = 1e-3
         self.best_epoch = None
+        self.divergence = None
+        self.epochs = epochs
+        self._follow = True
         self._dirty = True
         self._timer.start()
         self.refresh()
@@ -169,6 +224,7 @@ class TrainingPlots(QWidget):
                 )
                 self._smoothed[kind] = smoothed
                 self.series[(kind, "batch")].append(x, smoothed)
+            self._grow_loss_axis(self._smoothed["loss"])
         self._dirty = True
 
     def add_epoch(self, event) -> None:
@@ -176,8 +232,23 @@ class TrainingPlots(QWidget):
         self.series[("loss", "val")].append(event.epoch, event.val_loss)
         self.series[("accuracy", "train")].append(event.epoch, 100 * event.train_acc)
         self.series[("accuracy", "val")].append(event.epoch, 100 * event.val_acc)
+        self._grow_loss_axis(event.train_loss, event.val_loss)
         self.best_epoch = event.best_epoch
+        self.epochs = max(self.epochs, event.epochs)
+        if self.divergence is not None:
+            self.divergence = (self.divergence[0], event.epoch)
         self._dirty = True
+
+    def _grow_loss_axis(self, *values: float | None) -> None:
+        finite = [v for v in values if v is not None and math.isfinite(v)]
+        self._loss_max = max([self._loss_max, *finite])
+
+    def mark_divergence(self, began: int, epoch: int) -> None:
+        """Shade the plots from the epoch where the curves began to diverge."""
+        start = began if self.divergence is None else min(began, self.divergence[0])
+        self.divergence = (start, epoch)
+        self._dirty = True
+        self.refresh()
 
     def finish(self) -> None:
         """Draw what is left and stop the redraw clock."""
@@ -190,8 +261,153 @@ class TrainingPlots(QWidget):
             return
         self._dirty = False
         for key, curve in self.curves.items():
-            curve.setData(*self.series[key].arrays())
-        for line in self.best_lines.values():
-            line.setVisible(self.best_epoch is not None)
-            if self.best_epoch is not None:
-                line.setValue(self.best_epoch)
+            series = self.series[key]
+            if self._drawn.get(key) == series.version:
+                continue
+            self._drawn[key] = series.version
+            x, y = series.arrays()
+            if key[1] == "batch" and len(x) > MAX_DRAWN:
+                # the curve is already low-pass filtered (EMA): every n-th point loses nothing
+                step = -(-len(x) // MAX_DRAWN)
+                x, y = x[::-step][::-1], y[::-step][::-1]  # always keep the newest point
+            curve.setData(x, y)
+        for kind in self.KINDS:
+            self._draw_markers(kind)
+        if self._follow:
+            self._fit_view()
+        self.refreshed.emit()
+
+    def _draw_markers(self, kind: str) -> None:
+        best = self.best_epoch
+        line, marker, region = self.best_lines[kind], self.best_markers[kind], self.regions[kind]
+        line.setVisible(best is not None)
+        if best is not None and best <= len(self.series[(kind, "val")]):
+            line.setValue(best)
+            marker.setData([best], [self.series[(kind, "val")].y[best - 1]])
+        else:
+            marker.setData([], [])
+        region.setVisible(self.divergence is not None)
+        if self.divergence is not None:
+            start, end = self.divergence
+            region.setRegion((start - 0.5, max(end, start) + 0.25))
+
+    def _fit_view(self) -> None:
+        """Fixed, growing ranges: streaming points never make the axes jump about."""
+        batch_x = self.series[("loss", "batch")].arrays()[0]
+        last = max(self.epochs, len(self.series[("loss", "val")]), 1)
+        if len(batch_x):
+            last = max(last, float(batch_x[-1]))
+        for kind, widget in self.plots.items():
+            box = widget.getPlotItem().getViewBox()
+            box.setXRange(0, last, padding=0.03)
+            if kind == "accuracy":
+                box.setYRange(0, 100, padding=0.03)
+            else:
+                box.setYRange(0, self._loss_top() * 1.05, padding=0)
+
+    def _loss_top(self) -> float:
+        return self._loss_max
+
+    def reset_view(self) -> None:
+        self._follow = True
+        self._dirty = True
+        self.refresh()
+
+    def _user_moved_view(self, *_args) -> None:
+        self._follow = False
+
+    def _hovered(self, kind: str, pos) -> None:
+        widget, label = self.plots[kind], self._hover_labels[kind]
+        box = widget.getPlotItem().getViewBox()
+        if not box.sceneBoundingRect().contains(pos) or not len(self.series[(kind, "val")]):
+            label.setVisible(False)
+            return
+        point = box.mapSceneToView(pos)
+        epoch = min(max(round(point.x()), 1), len(self.series[(kind, "val")]))
+        train = self.series[(kind, "train")].y[epoch - 1]
+        val = self.series[(kind, "val")].y[epoch - 1]
+        unit = "%" if kind == "accuracy" else ""
+        label.setHtml(
+            f"<div style='background:rgba(255,255,255,200);color:#111;padding:2px'>"
+            f"<b>Epoch {epoch}</b><br>training {train:.3g}{unit}<br>validation {val:.3g}{unit}"
+            f"</div>"
+        )
+        label.setPos(epoch, val)
+        label.setVisible(True)
+
+    def _keep_ghost(self) -> None:
+        import pyqtgraph as pg
+
+        ghost: dict[str, object] = {}
+        for kind, widget in self.plots.items():
+            colour = QColor(VAL_COLOR)
+            colour.setAlpha(70)
+            x, y = self.series[(kind, "val")].arrays()
+            ghost[kind] = widget.getPlotItem().plot(
+                x.copy(), y.copy(), pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)
+            )
+        self.ghosts.append(ghost)
+        while len(self.ghosts) > GHOSTS:
+            for kind, item in self.ghosts.pop(0).items():
+                self.plots[kind].getPlotItem().removeItem(item)
+
+    # -- colours ------------------------------------------------------------------------
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and self.built:
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def _apply_palette(self) -> None:
+        """Follow the light or dark palette: background, axes, text and markers."""
+        import pyqtgraph as pg
+
+        palette = self.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        foreground = palette.color(QPalette.ColorRole.Text)
+        for kind, widget in self.plots.items():
+            widget.setBackground(background)
+            item = widget.getPlotItem()
+            title, note = TITLES[kind]
+            item.setTitle(f"{title} <span style='color:gray'>({note})</span>", color=foreground)
+            for axis in ("left", "bottom"):
+                item.getAxis(axis).setPen(foreground)
+                item.getAxis(axis).setTextPen(foreground)
+            item.legend.setLabelTextColor(foreground)
+            self.best_lines[kind].setPen(pg.mkPen(foreground, width=1, style=Qt.PenStyle.DashLine))
+            self.best_markers[kind].setPen(pg.mkPen(foreground, width=1))
+
+    # -- export -------------------------------------------------------------------------
+    def csv_text(self) -> str:
+        """The per-epoch metrics as CSV (accuracies as fractions, like events.jsonl)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["epoch", "train_loss", "val_loss", "train_acc", "val_acc"])
+        for i in range(len(self.series[("loss", "val")])):
+            writer.writerow(
+                [
+                    i + 1,
+                    self.series[("loss", "train")].y[i],
+                    self.series[("loss", "val")].y[i],
+                    self.series[("accuracy", "train")].y[i] / 100,
+                    self.series[("accuracy", "val")].y[i] / 100,
+                ]
+            )
+        return out.getvalue()
+
+    def save_png(self, path: Path) -> bool:
+        return self.grab().save(str(path), "PNG")
+
+    def save_csv(self, path: Path) -> None:
+        from studio.engine.runlog import atomic_write_text
+
+        atomic_write_text(path, self.csv_text())
+
+    def _ask_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save plots", "training.png", "PNG (*.png)")
+        if path:
+            self.save_png(Path(path))
+
+    def _ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
+        if path:
+            self.save_csv(Path(path))

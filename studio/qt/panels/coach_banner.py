@@ -1,0 +1,153 @@
+"""The overfitting banner: what the coach saw, in plain words, with one-click remedies."""
+
+from __future__ import annotations
+
+import typing
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from studio.config import AugmentConfig
+from studio.qt.project_model import ProjectModel
+
+TITLES = {
+    "val_loss_rising": "Overfitting: validation loss is rising",
+    "accuracy_gap": "Overfitting: training and validation accuracy are drifting apart",
+    "val_plateau": "Overfitting: validation accuracy stopped improving",
+    "underfitting": "Underfitting: the model is not learning enough",
+    "lr_too_high": "Unstable training: the learning rate looks too high",
+}
+STRONGER = ["none", "light", "medium", "heavy"]
+
+
+class CoachBanner(QFrame):
+    """Shows the latest diagnosis (``objectName`` ``overfittingBanner``).
+
+    Each remedy button edits the project config for the *next* run and says so;
+    ``stop_requested()`` asks the window to stop the running training.
+    """
+
+    stop_requested = Signal()
+
+    def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.setObjectName("overfittingBanner")
+        self.setAccessibleName("Overfitting warning")
+        self.signal: str | None = None
+        self.title = QLabel()
+        self.title.setObjectName("bannerTitle")
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setObjectName("bannerDetail")
+        self.outcome = QLabel()
+        self.outcome.setObjectName("bannerOutcome")
+        self.outcome.setWordWrap(True)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, text, tip in (
+            (
+                "stop",
+                "Stop now, keep best epoch",
+                "Stop training; the best epoch's weights are what the run keeps and exports.",
+            ),
+            (
+                "early_stopping",
+                "Turn on early stopping",
+                "Next runs stop by themselves when validation stops improving.",
+            ),
+            (
+                "augment",
+                "Stronger augmentation",
+                "More varied training images make memorising harder.",
+            ),
+            ("dropout", "More dropout", "Randomly drop more features while training."),
+            ("data", "Collect more data", "More real images is the surest cure."),
+            ("lower_lr", "Lower the learning rate", "Divide the learning rate by 3."),
+            ("longer", "Train longer", "Double the number of epochs."),
+        ):
+            button = QPushButton(text)
+            button.setObjectName(f"remedy_{key}")
+            button.setToolTip(tip)
+            button.clicked.connect(lambda _=False, key=key: self.apply(key))
+            row.addWidget(button)
+            self.buttons[key] = button
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.detail)
+        layout.addLayout(row)
+        layout.addWidget(self.outcome)
+        self.hide()
+
+    def show_diagnosis(self, event, training: bool) -> None:
+        """Show an ``overfitting_detected`` or ``training_warning`` event."""
+        self.signal = event.signal
+        self.title.setText(
+            f"⚠  {TITLES.get(event.signal, 'Training needs attention')} (epoch {event.epoch})"
+        )
+        self.detail.setText(event.detail)
+        self.outcome.clear()
+        overfit = event.signal in {"val_loss_rising", "accuracy_gap", "val_plateau"}
+        visible = {
+            "stop": training and event.signal != "underfitting",
+            "early_stopping": overfit,
+            "augment": overfit,
+            "dropout": overfit,
+            "data": overfit,
+            "lower_lr": event.signal == "lr_too_high",
+            "longer": event.signal == "underfitting",
+        }
+        for key, button in self.buttons.items():
+            button.setVisible(visible[key])
+            button.setEnabled(True)
+        self.show()
+
+    def training_ended(self) -> None:
+        self.buttons["stop"].hide()
+
+    def apply(self, key: str) -> None:
+        """Carry out one remedy and say what changed."""
+        cfg = self.model.config
+        if key == "stop":
+            self.stop_requested.emit()
+            text = "Stopping: the run keeps its best epoch."
+        elif key == "early_stopping":
+            self.model.update("train", early_stopping=True)
+            text = (
+                f"Early stopping is on for the next run: it stops after "
+                f"{cfg.train.early_stopping_patience} epochs without improvement."
+            )
+        elif key == "augment":
+            text = self._stronger_augmentation()
+        elif key == "dropout":
+            dropout = round(min(0.7, cfg.model.dropout + 0.2), 2)
+            self.model.update("model", dropout=dropout)
+            text = f"Dropout is {dropout:.0%} for the next run."
+        elif key == "data":
+            counts = self.model.index.counts if self.model.index is not None else {}
+            listing = ", ".join(f"{name}: {n}" for name, n in counts.items())
+            text = (
+                f"Images per class now: {listing}. A few hundred varied images per class "
+                f"is a good target; start with the smallest classes."
+            )
+        elif key == "lower_lr":
+            lr = cfg.train.learning_rate / 3
+            self.model.update("train", learning_rate=lr)
+            text = f"Learning rate is {lr:.2g} for the next run."
+        else:
+            self.model.update("train", epochs=min(1000, cfg.train.epochs * 2))
+            text = f"The next run trains for {cfg.train.epochs} epochs."
+        if key not in {"data", "stop"}:
+            self.buttons[key].setEnabled(False)
+        self.outcome.setText(text)
+
+    def _stronger_augmentation(self) -> str:
+        available = typing.get_args(AugmentConfig.model_fields["preset"].annotation)
+        ladder = [p for p in STRONGER if p in available]
+        current = self.model.config.augment.preset
+        stronger = ladder[ladder.index(current) + 1 :] if current in ladder else ladder[1:]
+        if not stronger:
+            return "Augmentation is already at its strongest preset."
+        self.model.update("augment", preset=stronger[0])
+        return f"Augmentation preset is '{stronger[0]}' for the next run."

@@ -1,0 +1,122 @@
+"""The plots and the overfitting coach, end to end: engine, CLI and the real window."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
+from PySide6.QtWidgets import QPushButton, QSpinBox
+from test_cli import studio
+
+
+def coach_events(run: Path) -> list[dict]:
+    lines = (run / "events.jsonl").read_text().splitlines()
+    return [e for e in map(json.loads, lines) if e["event"] == "overfitting_detected"]
+
+
+def test_cli_flags_overfitting_on_noise_and_not_on_clean_data(
+    noise_dataset: Path, dataset: Path, tmp_path: Path
+):
+    common = [
+        "--model",
+        "small_cnn",
+        "--augment",
+        "none",
+        "--batch-size",
+        "8",
+        "--lr",
+        "0.003",
+        "--quiet",
+    ]
+    done = studio(
+        "train",
+        "--data",
+        str(noise_dataset),
+        "--epochs",
+        "8",
+        "--image-size",
+        "16",
+        *common,
+        "--out",
+        str(tmp_path / "noisy"),
+    )
+    assert done.returncode == 0, done.stderr
+    found = coach_events(tmp_path / "noisy")
+    assert found, "a model memorising noise must be flagged"
+    assert {"epoch", "signal", "detail", "began"} <= set(found[0])
+    assert "memoris" in found[0]["detail"]
+    done = studio(
+        "train",
+        "--data",
+        str(dataset),
+        "--epochs",
+        "8",
+        "--image-size",
+        "32",
+        *common,
+        "--out",
+        str(tmp_path / "clean"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert coach_events(tmp_path / "clean") == []
+
+
+def test_banner_explains_overfitting_and_remedies_change_the_next_run(
+    qtbot,
+    window,
+    noise_dataset: Path,
+):
+    drop_folders(qtbot, window, [noise_dataset])
+    window.model.update("augment", preset="none")
+    set_knobs(window, epochs=8, image_size=16)
+    window.model.update("train", learning_rate=0.003)
+    with qtbot.waitSignal(window.controller.coach_spoke, timeout=TRAIN_TIMEOUT):
+        window.findChild(QPushButton, "trainButton").click()
+    banner = window.banner
+    assert banner.isVisible()
+    assert "Overfitting" in banner.title.text() and "memoris" in banner.detail.text()
+    assert any(region.isVisible() for region in window.plots.regions.values())
+    qtbot.waitUntil(lambda: not window.training, timeout=TRAIN_TIMEOUT)
+    banner.findChild(QPushButton, "remedy_early_stopping").click()
+    assert window.model.config.train.early_stopping is True
+    assert "next run" in banner.outcome.text()
+    before = window.model.config.model.dropout
+    banner.findChild(QPushButton, "remedy_dropout").click()
+    assert window.model.config.model.dropout > before
+
+
+def test_clean_run_plots_and_best_epoch_marker(qtbot, window, dataset: Path, tmp_path):
+    drop_folders(qtbot, window, [dataset])
+    set_knobs(window, epochs=3)
+    epochs = []
+    window.controller.epoch_ended.connect(epochs.append)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT) as blocker:
+        window.start_training()
+    finished = blocker.args[0]
+    assert not window.banner.isVisible()
+    plots = window.plots
+    assert plots.series[("loss", "val")].y == [e.val_loss for e in epochs]
+    assert plots.series[("accuracy", "train")].y == [100 * e.train_acc for e in epochs]
+    assert plots.best_epoch == finished.best_epoch
+    for kind in ("loss", "accuracy"):
+        assert plots.best_lines[kind].value() == finished.best_epoch
+        xs, ys = plots.best_markers[kind].getData()
+        assert list(xs) == [finished.best_epoch]
+        assert list(ys) == [plots.series[(kind, "val")].y[finished.best_epoch - 1]]
+    assert plots.save_png(tmp_path / "plots.png") and (tmp_path / "plots.png").stat().st_size
+    plots.save_csv(tmp_path / "metrics.csv")
+    rows = list(csv.DictReader((tmp_path / "metrics.csv").read_text().splitlines()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert float(rows[0]["val_acc"]) == epochs[0].val_acc
+
+
+def test_earlier_run_stays_as_a_faint_ghost(qtbot, window, dataset: Path):
+    drop_folders(qtbot, window, [dataset])
+    set_knobs(window, epochs=1)
+    for _ in range(2):
+        with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT):
+            window.start_training()
+    assert len(window.plots.ghosts) == 1
+    assert window.findChild(QSpinBox, "epochsInput").value() == 1
