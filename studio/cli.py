@@ -6,6 +6,7 @@ Exit codes: 0 finished, 1 the run failed or was stopped, 2 bad input (explained 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
@@ -45,6 +46,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.model.weights,
         help="none, imagenet, or the path of a .pth/.pt/.safetensors file",
     )
+    train.add_argument(
+        "--strategy",
+        default=defaults.model.strategy,
+        choices=["linear", "partial", "full", "scratch"],
+        help="fine-tuning: linear (head only), partial (head + last stages), "
+        "full (everything, backbone gentler), scratch (random weights)",
+    )
+    train.add_argument(
+        "--unfreeze",
+        type=int,
+        default=defaults.model.unfreeze,
+        metavar="N",
+        help="with --strategy partial: how many last stages learn",
+    )
+    train.add_argument(
+        "--backbone-lr-factor",
+        type=float,
+        default=defaults.model.backbone_lr_factor,
+        help="backbone learning rate = --lr x this (partial and full)",
+    )
+    train.add_argument("--dropout", type=float, default=defaults.model.dropout)
     train.add_argument("--epochs", type=int, default=defaults.train.epochs)
     train.add_argument("--batch-size", type=int, default=defaults.train.batch_size)
     train.add_argument(
@@ -66,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: runs/<date-time>)",
     )
     train.add_argument("--quiet", action="store_true", help="print only the final line")
+    models = sub.add_parser("models", help="list the model catalogue and each weights state")
+    models.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -76,7 +100,14 @@ def config_from_args(args: argparse.Namespace) -> ProjectConfig:
         {
             "data": {"sources": [Path(d) for d in args.data], "val_fraction": args.val_fraction},
             "augment": {"preset": args.augment, "horizontal_flip": not args.no_flip},
-            "model": {"name": args.model, "weights": args.weights},
+            "model": {
+                "name": args.model,
+                "weights": args.weights,
+                "strategy": args.strategy,
+                "unfreeze": args.unfreeze,
+                "backbone_lr_factor": args.backbone_lr_factor,
+                "dropout": args.dropout,
+            },
             "train": {
                 "epochs": args.epochs,
                 "batch_size": args.batch_size,
@@ -95,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "models":
+            return _models(args)
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2
@@ -134,6 +167,29 @@ def _train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     print(f"Run folder: {run_dir}")
     return 0 if result.status == "finished" else 1
+
+
+def _models(args: argparse.Namespace) -> int:
+    from studio.engine.weights import catalogue
+
+    rows = catalogue()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(
+        f"{'model':20s} {'params':>8s} {'GFLOPs':>7s} {'top-1':>6s} {'size':>5s} "
+        f"{'file':>8s}  weights"
+    )
+    for r in rows:
+        params = f"{r['params_m']}M"
+        gflops = f"{r['gflops']:.2f}" if r["gflops"] is not None else "-"
+        top1 = f"{r['top1']:.1f}" if r["top1"] is not None else "-"
+        size = f"{r['weights_mb']:.0f}MB" if r["weights_mb"] is not None else "-"
+        print(
+            f"{r['name']:20s} {params:>8s} {gflops:>7s} {top1:>6s} {r['image_size']:>5d} "
+            f"{size:>8s}  {r['weights']}"
+        )
+    return 0
 
 
 def _stop_then_interrupt(token):

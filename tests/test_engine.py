@@ -12,8 +12,9 @@ from studio.engine.catalog import get_spec
 from studio.engine.control import StopToken
 from studio.engine.errors import StudioError
 from studio.engine.events import BatchEnded, EpochEnded, RunFinished, RunStarted, from_dict
-from studio.engine.models import create_model, imagenet_weights
+from studio.engine.models import create_model
 from studio.engine.trainer import fit
+from studio.engine.weights import cache_path
 
 
 def tiny_config(data: Path, epochs: int = 1, **train) -> ProjectConfig:
@@ -79,8 +80,7 @@ def test_unknown_model_is_bad_input(dataset: Path):
 
 
 def _cache_file(name: str) -> Path:
-    weights = imagenet_weights(get_spec(name))
-    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+    return cache_path(get_spec(name))
 
 
 def test_imagenet_weights_load_from_the_torch_cache():

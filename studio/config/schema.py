@@ -74,6 +74,28 @@ class ModelConfig(_Section):
         description="Share of features randomly dropped before the classifier while training. "
         "Try 0.2–0.5 if the model overfits.",
     )
+    strategy: Literal["linear", "partial", "full", "scratch"] = Field(
+        "full",
+        title="Fine-tuning",
+        description="linear: train only the new head on a frozen backbone (fastest, good for "
+        "few images). partial: also the last stages. full: everything, the backbone more "
+        "gently. scratch: random weights, needs far more data.",
+    )
+    unfreeze: int = Field(
+        1,
+        ge=1,
+        le=20,
+        title="Stages to unfreeze",
+        description="With partial fine-tuning: how many of the backbone's last stages learn.",
+    )
+    backbone_lr_factor: float = Field(
+        0.1,
+        gt=0.0,
+        le=1.0,
+        title="Backbone LR factor",
+        description="Pre-trained layers learn at the learning rate times this (0.1 = ten "
+        "times more gently than the new head), so fine-tuning does not erase what they know.",
+    )
 
 
 class TrainConfig(_Section):

@@ -31,6 +31,8 @@ class RunStarted(Event):
     epochs: int
     batches_per_epoch: int
     skipped_images: int = 0
+    trainable_params: int = 0
+    total_params: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.error
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from studio.engine.catalog import ModelSpec, get_spec
+from studio.engine.catalog import get_spec
 from studio.engine.errors import StudioError
 
 
@@ -38,9 +37,13 @@ class SmallCNN(nn.Module):
 
 
 def create_model(
-    name: str, num_classes: int, weights: str = "none", dropout: float = 0.2
+    name: str,
+    num_classes: int,
+    weights: str = "none",
+    dropout: float = 0.2,
+    image_size: int | None = None,
 ) -> nn.Module:
-    """Create ``name`` for ``num_classes`` classes.
+    """Create ``name`` for ``num_classes`` classes, with a fresh dropout + linear head.
 
     ``weights`` is ``"none"`` (random), ``"imagenet"`` (torchvision's default weights,
     downloaded into the torch cache on first use) or the path of a weights file
@@ -53,34 +56,25 @@ def create_model(
         return SmallCNN(num_classes, dropout)
     import torchvision
 
-    model = torchvision.models.get_model(spec.torchvision_name, weights=None)
+    extra = {}
+    if spec.fixed_size is not None and image_size not in (None, spec.fixed_size):
+        if weights != "none":
+            raise StudioError(
+                f"{spec.title}'s pre-trained weights need {spec.fixed_size} px "
+                f"images: set the image size to {spec.fixed_size}."
+            )
+        if image_size % 16:
+            raise StudioError(f"{spec.title} needs an image size divisible by 16.")
+        extra["image_size"] = image_size
+    model = torchvision.models.get_model(spec.torchvision_name, weights=None, **extra)
     if weights == "imagenet":
-        model.load_state_dict(_download_imagenet(spec))
+        from studio.engine.weights import load_imagenet
+
+        model.load_state_dict(load_imagenet(spec))
     elif weights != "none":
         _load_weights_file(model, Path(weights))
     _replace_head(model, num_classes, dropout)
     return model
-
-
-def imagenet_weights(spec: ModelSpec):  # -> torchvision.models.WeightsEnum
-    """torchvision's default pre-trained weights for ``spec``."""
-    import torchvision
-
-    return torchvision.models.get_model_weights(spec.torchvision_name).DEFAULT
-
-
-def _download_imagenet(spec: ModelSpec) -> dict[str, torch.Tensor]:
-    weights = imagenet_weights(spec)
-    try:
-        return torch.hub.load_state_dict_from_url(
-            weights.url, progress=True, check_hash=True, weights_only=True
-        )
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-        cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-        raise StudioError(
-            f"Could not download the ImageNet weights for {spec.title} (offline?). Connect to "
-            f"the internet, copy the file to {cache}, or pass a weights file with --weights PATH."
-        ) from exc
 
 
 def _load_weights_file(model: nn.Module, path: Path) -> None:
@@ -132,8 +126,14 @@ def _head_keys(model: nn.Module) -> set[str]:
 
 def _replace_head(model: nn.Module, num_classes: int, dropout: float) -> None:
     parent, child_name, linear = _last_linear(model)
-    setattr(
-        parent,
-        child_name,
-        nn.Sequential(nn.Dropout(dropout), nn.Linear(linear.in_features, num_classes)),
-    )
+    head = nn.Sequential(nn.Dropout(dropout), nn.Linear(linear.in_features, num_classes))
+    setattr(parent, child_name, head)
+    for name, module in model.named_modules():
+        if module is head:
+            model.studio_head = name  # a plain string: not registered as a submodule
+
+
+def head_module(model: nn.Module) -> nn.Module:
+    """The classification head Studio attached (the whole model's last layer)."""
+    name = getattr(model, "studio_head", "head")
+    return model.get_submodule(name)

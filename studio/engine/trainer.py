@@ -20,10 +20,12 @@ from torch import nn
 
 from studio.config import ProjectConfig
 from studio.engine import augment
+from studio.engine.catalog import get_spec
 from studio.engine.control import StopToken
 from studio.engine.data import stratified_split, trainable_index
 from studio.engine.dataset import ImageDataset, auto_workers, make_loader
 from studio.engine.device import device_label, pick_device
+from studio.engine.errors import StudioError
 from studio.engine.events import (
     BatchEnded,
     EpochEnded,
@@ -33,9 +35,11 @@ from studio.engine.events import (
     RunStarted,
     TrainingWarning,
 )
+from studio.engine.finetune import apply_strategy, set_train_mode, trainable_summary
 from studio.engine.models import create_model
 from studio.engine.overfitting import Coach, CoachSettings, Diagnosis, History
 from studio.engine.runlog import atomic_write_bytes, atomic_write_text
+from studio.engine.weights import normalisation
 
 
 @dataclasses.dataclass
@@ -68,9 +72,26 @@ def fit(
 
     _seed_everything(cfg.seed)
     device = pick_device(cfg.device)
+    mcfg = config.model
+    if mcfg.strategy == "scratch" and mcfg.weights != "none":
+        raise StudioError(
+            "The 'scratch' strategy starts from random weights: use weights "
+            "'none', or pick another strategy to fine-tune pre-trained weights."
+        )
     model = create_model(
-        config.model.name, len(index.classes), config.model.weights, config.model.dropout
-    ).to(device)
+        mcfg.name, len(index.classes), mcfg.weights, mcfg.dropout, image_size=cfg.image_size
+    )
+    groups = apply_strategy(
+        model,
+        mcfg.strategy,
+        mcfg.unfreeze,
+        cfg.learning_rate,
+        mcfg.backbone_lr_factor,
+        pretrained=mcfg.weights != "none",
+    )
+    trainable, total = trainable_summary(model)
+    model = model.to(device)
+    mean, std = normalisation(get_spec(mcfg.name))
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True
@@ -78,16 +99,16 @@ def fit(
     train_ds = ImageDataset(
         [paths[i] for i in train_idx],
         [labels[i] for i in train_idx],
-        augment.train_transform(config.augment, cfg.image_size, seed=cfg.seed),
+        augment.train_transform(config.augment, cfg.image_size, mean, std, seed=cfg.seed),
     )
     val_ds = ImageDataset(
         [paths[i] for i in val_idx],
         [labels[i] for i in val_idx],
-        augment.eval_transform(cfg.image_size),
+        augment.eval_transform(cfg.image_size, mean, std),
     )
     train_loader = make_loader(train_ds, cfg.batch_size, True, workers, device, cfg.seed)
     val_loader = make_loader(val_ds, cfg.batch_size, False, workers, device, cfg.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=1e-4)
+    optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, weight_decay=1e-4)
     loss_fn = nn.CrossEntropyLoss()
     amp = _autocast(device)
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and amp[1] == torch.float16)
@@ -104,6 +125,8 @@ def fit(
             epochs=cfg.epochs,
             batches_per_epoch=len(train_loader),
             skipped_images=skipped,
+            trainable_params=trainable,
+            total_params=total,
         )
     )
     started = time.perf_counter()
@@ -184,7 +207,7 @@ def _coach_event(d: Diagnosis) -> OverfittingDetected | TrainingWarning:
 
 
 def _train_epoch(model, loader, optimizer, loss_fn, scaler, amp, device, token, sink, epoch):
-    model.train()
+    set_train_mode(model)
     total_loss = total_correct = total_seen = 0.0
     batches = len(loader)
     for batch, (images, targets) in enumerate(loader, start=1):

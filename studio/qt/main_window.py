@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
         self.model.tasks.start(
             detect, self.device_detected.emit, lambda exc: self.device_detected.emit("unknown")
         )
+        self.picker.load_catalogue()
 
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:

@@ -1,21 +1,32 @@
-"""The model picker dock: which architecture, and whether it starts pre-trained."""
+"""The model picker dock: which architecture, what it starts from, and how to fine-tune it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from studio.config import ModelConfig
 from studio.engine.catalog import CATALOG
+from studio.qt.forms import field, tooltip
 from studio.qt.project_model import ProjectModel
 
 WEIGHT_CHOICES = [
@@ -23,24 +34,82 @@ WEIGHT_CHOICES = [
     ("none", "From scratch (random weights)"),
     ("file", "From a weights file…"),
 ]
+STRATEGIES = [
+    (
+        "linear",
+        "Linear probe",
+        "Backbone frozen, only the new head learns: fastest, and good with few images.",
+    ),
+    (
+        "partial",
+        "Partial fine-tune",
+        "The head and the backbone's last stages learn, the backbone more gently.",
+    ),
+    (
+        "full",
+        "Full fine-tune",
+        "Everything learns; pre-trained layers at a lower learning rate "
+        "so they keep what they know.",
+    ),
+    (
+        "scratch",
+        "From scratch",
+        "Random weights: needs far more images and epochs. Use it for tiny or unusual images.",
+    ),
+]
+COLUMNS = ["Model", "Params (M)", "GFLOPs", "ImageNet top-1", "Input px", "Weights", "State"]
+KEYS = [None, "params_m", "gflops", "top1", "image_size", "weights_mb", "weights"]
+
+
+class _Number(QTableWidgetItem):
+    """A cell that sorts by its number, not its text."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine = self.data(Qt.ItemDataRole.UserRole)
+        theirs = other.data(Qt.ItemDataRole.UserRole)
+        if isinstance(mine, int | float) and isinstance(theirs, int | float):
+            return mine < theirs
+        if isinstance(mine, int | float) != isinstance(theirs, int | float):
+            return isinstance(mine, int | float)  # numbers before blanks
+        return self.text() < other.text()
 
 
 class ModelPickerPanel(QWidget):
-    """Lists the catalogue; edits ``config.model.name`` and ``config.model.weights``."""
+    """Edits ``config.model``. The catalogue's numbers come from torchvision's metadata,
+    read on a worker thread (``catalogue_loaded()`` fires when the table is filled)."""
+
+    catalogue_loaded = Signal()
+    download_finished = Signal(str)
 
     def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.list = QListWidget()
-        self.list.setObjectName("modelList")
-        self.list.setAccessibleName("Models")
-        for spec in CATALOG.values():
-            item = QListWidgetItem(f"{spec.title}\n{spec.good_for}")
-            item.setData(Qt.ItemDataRole.UserRole, spec.name)
+        self.rows: dict[str, dict[str, Any]] = {}
+        self._token = None
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter models…")
+        self.filter.setObjectName("modelFilter")
+        self.filter.textChanged.connect(self._apply_filter)
+        self.table = QTableWidget(len(CATALOG), len(COLUMNS))
+        self.table.setObjectName("modelTable")
+        self.table.setAccessibleName("Models")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for row, spec in enumerate(CATALOG.values()):
+            item = _Number(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole + 1, spec.name)
             item.setToolTip(spec.good_for)
-            self.list.addItem(item)
-        self.list.setWordWrap(True)
-        self.list.currentItemChanged.connect(self._picked)
+            self.table.setItem(row, 0, item)
+        self.table.itemSelectionChanged.connect(self._picked)
+        self.good_for = QLabel()
+        self.good_for.setWordWrap(True)
+        self.good_for.setObjectName("hint")
         self.weights = QComboBox()
         self.weights.setObjectName("weightsInput")
         self.weights.setAccessibleName("Starting weights")
@@ -51,27 +120,109 @@ class ModelPickerPanel(QWidget):
             "photos: fine-tuning them needs far fewer images than training from scratch."
         )
         self.weights.activated.connect(self._weights_chosen)
+        self.strategy = QComboBox()
+        self.strategy.setObjectName("strategyInput")
+        self.strategy.setAccessibleName("Fine-tuning strategy")
+        self.strategy.setToolTip(tooltip(field(ModelConfig, "strategy")))
+        for key, label, _ in STRATEGIES:
+            self.strategy.addItem(label, key)
+        self.strategy.activated.connect(self._strategy_chosen)
+        self.unfreeze = QSpinBox()
+        self.unfreeze.setObjectName("unfreezeInput")
+        self.unfreeze.setRange(1, 20)
+        self.unfreeze.setToolTip(tooltip(field(ModelConfig, "unfreeze")))
+        self.unfreeze.valueChanged.connect(lambda n: model.update("model", unfreeze=n))
+        self.explain = QLabel()
+        self.explain.setWordWrap(True)
+        self.explain.setObjectName("hint")
+        self.download = QPushButton("Download weights")
+        self.download.setObjectName("downloadWeightsButton")
+        self.download.clicked.connect(self._download_clicked)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("downloadProgress")
+        self.progress.hide()
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setObjectName("hint")
+        form = QFormLayout()
+        form.addRow("Start from", self.weights)
+        form.addRow("Fine-tuning", self.strategy)
+        form.addRow("Stages to unfreeze", self.unfreeze)
+        downloads = QHBoxLayout()
+        downloads.addWidget(self.download)
+        downloads.addWidget(self.progress, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(QLabel("Start from"))
-        layout.addWidget(self.weights)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.good_for)
+        layout.addLayout(form)
+        layout.addWidget(self.explain)
+        layout.addLayout(downloads)
         layout.addWidget(self.note)
         model.config_changed.connect(self.sync_from_model)
+        self.download_finished.connect(lambda _: self.load_catalogue())
         self.sync_from_model()
 
-    def _picked(self, item: QListWidgetItem | None) -> None:
-        if item is None:
+    # -- catalogue ----------------------------------------------------------------------
+    def load_catalogue(self) -> None:
+        """Read parameters, GFLOPs, accuracy and weights state off the GUI thread."""
+
+        def read() -> list[dict[str, Any]]:
+            from studio.engine.weights import catalogue
+
+            return catalogue()
+
+        self.model.tasks.start(read, self._fill, lambda exc: self.note.setText(str(exc)))
+
+    def _fill(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = {row["name"]: row for row in rows}
+        self.table.setSortingEnabled(False)
+        for row in range(self.table.rowCount()):
+            name = self._name_at(row)
+            info = self.rows.get(name, {})
+            for column, key in enumerate(KEYS[1:], start=1):
+                value = info.get(key)
+                text = (
+                    "–"
+                    if value is None
+                    else (f"{value:g}" if isinstance(value, float) else str(value))
+                )
+                item = _Number(text)
+                item.setData(Qt.ItemDataRole.UserRole, value)
+                if isinstance(value, int | float):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(row, column, item)
+        self.table.setSortingEnabled(True)
+        self.sync_from_model()
+        self.catalogue_loaded.emit()
+
+    def _name_at(self, row: int) -> str:
+        return self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)
+
+    def _apply_filter(self, text: str) -> None:
+        text = text.lower()
+        for row in range(self.table.rowCount()):
+            spec = CATALOG[self._name_at(row)]
+            hit = text in f"{spec.title} {spec.name} {spec.good_for}".lower()
+            self.table.setRowHidden(row, not hit)
+
+    # -- edits --------------------------------------------------------------------------
+    def _picked(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
             return
-        spec = CATALOG[item.data(Qt.ItemDataRole.UserRole)]
-        weights = self.model.config.model.weights
+        spec = CATALOG[self._name_at(rows[0].row())]
+        cfg = self.model.config.model
+        weights, strategy = cfg.weights, cfg.strategy
         if not spec.has_pretrained:
-            weights = "none"
-        elif weights == "none" and self.model.config.model.name == "small_cnn":
-            weights = "imagenet"  # moving to a pre-trainable model: suggest its weights
-        self.model.update("model", name=spec.name, weights=weights)
+            weights, strategy = "none", "scratch"
+        elif weights == "none":
+            weights, strategy = "imagenet", "full"  # a pre-trainable model: use its weights
+        self.model.update("model", name=spec.name, weights=weights, strategy=strategy)
+        size = self.rows.get(spec.name, {}).get("image_size", spec.default_image_size)
+        self.model.update("train", image_size=size)
 
     def _weights_chosen(self, row: int) -> None:
         key = self.weights.itemData(row)
@@ -83,33 +234,109 @@ class ModelPickerPanel(QWidget):
                 self.sync_from_model()
                 return
             key = path
-        self.model.update("model", weights=key)
+        strategy = self.model.config.model.strategy
+        if key == "none":
+            strategy = "scratch"
+        elif strategy == "scratch":
+            strategy = "full"
+        self.model.update("model", weights=key, strategy=strategy)
 
+    def _strategy_chosen(self, row: int) -> None:
+        key = self.strategy.itemData(row)
+        weights = self.model.config.model.weights
+        if key == "scratch":
+            weights = "none"
+        elif weights == "none" and CATALOG[self.model.config.model.name].has_pretrained:
+            weights = "imagenet"
+        self.model.update("model", strategy=key, weights=weights)
+
+    # -- downloads ----------------------------------------------------------------------
+    def _download_clicked(self) -> None:
+        if self._token is not None:  # a download is running: this is the Cancel button
+            self._token.stop()
+            return
+        from studio.engine.control import StopToken
+
+        spec = CATALOG[self.model.config.model.name]
+        self._token = token = StopToken()
+        self.download.setText("Cancel")
+        self.progress.setValue(0)
+        self.progress.show()
+
+        def fetch() -> str:
+            from studio.engine.weights import download
+
+            download(spec, self._report, token)
+            return spec.name
+
+        self.model.tasks.start(fetch, self._downloaded, self._download_failed)
+
+    def _report(self, done: int, total: int) -> None:
+        """Called on the worker thread; QProgressBar updates are queued via invokeMethod."""
+        from PySide6.QtCore import Q_ARG, QMetaObject
+
+        percent = int(100 * done / total) if total else 0
+        QMetaObject.invokeMethod(
+            self.progress, "setValue", Qt.ConnectionType.QueuedConnection, Q_ARG(int, percent)
+        )
+
+    def _downloaded(self, name: str) -> None:
+        self._download_done(f"{CATALOG[name].title} weights downloaded to the torch cache.")
+        self.download_finished.emit(name)
+
+    def _download_failed(self, exc: Exception) -> None:
+        self._download_done(str(exc))
+
+    def _download_done(self, text: str) -> None:
+        self._token = None
+        self.download.setText("Download weights")
+        self.progress.hide()
+        self.note.setText(text)
+
+    # -- view ---------------------------------------------------------------------------
     def sync_from_model(self) -> None:
         cfg = self.model.config.model
         spec = CATALOG.get(cfg.name)
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == cfg.name and self.list.currentRow() != row:
-                self.list.blockSignals(True)
-                self.list.setCurrentRow(row)
-                self.list.blockSignals(False)
+        for row in range(self.table.rowCount()):
+            if self._name_at(row) == cfg.name and self.table.currentRow() != row:
+                self.table.blockSignals(True)
+                self.table.selectRow(row)
+                self.table.blockSignals(False)
         key = cfg.weights if cfg.weights in ("imagenet", "none") else "file"
         self.weights.setCurrentIndex(self.weights.findData(key))
+        self.strategy.setCurrentIndex(self.strategy.findData(cfg.strategy))
+        self.unfreeze.blockSignals(True)
+        self.unfreeze.setValue(cfg.unfreeze)
+        self.unfreeze.blockSignals(False)
+        self.unfreeze.setEnabled(cfg.strategy == "partial")
         pretrained_ok = spec is not None and spec.has_pretrained
-        self.weights.model().item(0).setEnabled(pretrained_ok)
-        self.weights.model().item(2).setEnabled(pretrained_ok)
+        for row, (choice, _) in enumerate(WEIGHT_CHOICES):
+            if choice != "none":
+                self.weights.model().item(row).setEnabled(pretrained_ok)
+        for row, (choice, _, _) in enumerate(STRATEGIES):
+            if choice in ("linear", "partial", "full"):
+                self.strategy.model().item(row).setEnabled(pretrained_ok)
+        self.explain.setText(next(text for k, _, text in STRATEGIES if k == cfg.strategy))
+        self.good_for.setText(spec.good_for if spec else "")
+        state = self.rows.get(cfg.name, {}).get("weights")
+        needs_download = key == "imagenet" and state == "downloadable"
+        self.download.setVisible(needs_download or self._token is not None)
+        if self._token is None:
+            self.note.setText(self._note(spec, key, state))
+
+    def _note(self, spec, key: str, state: str | None) -> str:
         if spec is None:
-            self.note.setText("")
-        elif not spec.has_pretrained:
-            self.note.setText(
-                "Trains from scratch: fine for small, simple images like the sample digits. "
-                "For photos, pick a pre-trained model."
+            return ""
+        if not spec.has_pretrained:
+            return (
+                "Trains from scratch: fine for small, simple images like the sample "
+                "digits. For photos, pick a pre-trained model."
             )
-        elif key == "file":
-            self.note.setText(f"Weights from {Path(cfg.weights).name}.")
-        else:
-            self.note.setText(
-                f"{spec.title} was pre-trained on {spec.default_image_size} px images; set "
-                f"Image size near that for the best accuracy (slower on a CPU)."
+        if key == "file":
+            return f"Weights from {Path(self.model.config.model.weights).name}."
+        if key == "imagenet" and state == "downloadable":
+            return (
+                "The ImageNet weights are downloaded once into the torch cache (also "
+                "when training starts). Offline? Use 'From a weights file…'."
             )
+        return f"{spec.title} was pre-trained at {spec.default_image_size} px."
