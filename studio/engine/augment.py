@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 from typing import Any
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # it asks the package index otherwise
@@ -100,7 +101,19 @@ def build(
     steps = [A.Resize(image_size, image_size), *augmentations(cfg, image_size)]
     if normalize:
         steps += _to_tensor(mean, std)
-    return A.Compose(steps, seed=seed, save_applied_params=record)
+    pipeline = A.Compose(steps, seed=seed, save_applied_params=record)
+    reseed(pipeline, seed)
+    return pipeline
+
+
+def reseed(pipeline: A.Compose, seed: int | None) -> None:
+    """Give all steps one shared random stream seeded with ``seed``.
+
+    albumentations 2.0 seeds every step with its own copy of the seed, so identical streams
+    make all steps fire together or not at all; a DataLoader worker calls this with its own
+    seed so workers do not repeat each other's draws.
+    """
+    pipeline.set_random_state(np.random.default_rng(seed), random.Random(seed))
 
 
 def train_transform(
