@@ -191,3 +191,13 @@ def test_warnings_for_digits_colours_and_zoom():
     zoom = augmentation_warnings(only("zoom", min_area=0.1), ["cats", "dogs"])
     assert zoom[0].step == "zoom" and "cut the object away" in zoom[0].text
     assert augmentation_warnings(AugmentConfig(preset="medium"), ["cats", "dogs"]) == []
+
+
+def test_cli_bad_augment_file_exits_2_with_one_line(tmp_path: Path, dataset: Path, capsys):
+    from studio.cli import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"zoom": {"min_area": 2}}')
+    assert main(["train", "--data", str(dataset), "--augment", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"studio: error: {bad}: zoom.min_area: must be between 0.05 and 1 (got 2)"

@@ -108,6 +108,7 @@ class PipelineEditor(QWidget):
             grid.addWidget(box, row, 1)
         warning = QLabel()
         warning.setObjectName(f"{step}Warning")
+        warning.setAccessibleName(f"{info.title} warning")
         warning.setProperty("warning", True)
         warning.setWordWrap(True)
         warning.setStyleSheet("color: #b35c00;")
