@@ -14,7 +14,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from studio.config import ProjectConfig
+from studio.config import AugmentConfig, ProjectConfig
+from studio.config.augment import PRESETS
+from studio.config.errors import explain
 from studio.engine.catalog import CATALOG
 from studio.engine.errors import StudioError
 from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted
@@ -75,7 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--image-size", type=int, default=defaults.train.image_size, metavar="PX")
     train.add_argument("--seed", type=int, default=defaults.train.seed)
     train.add_argument("--val-fraction", type=float, default=defaults.data.val_fraction)
-    train.add_argument("--augment", default=defaults.augment.preset, choices=["none", "light"])
+    train.add_argument(
+        "--augment",
+        default=defaults.augment.preset,
+        metavar="PRESET_OR_FILE",
+        help=f"augmentation preset ({', '.join(PRESETS)}) or a JSON/TOML file with the "
+        "augmentation settings, e.g. saved from the app",
+    )
     train.add_argument("--no-flip", action="store_true", help="never mirror images")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     train.add_argument("--workers", default="auto", help="data-loader processes, or auto")
@@ -99,7 +107,7 @@ def config_from_args(args: argparse.Namespace) -> ProjectConfig:
     return ProjectConfig.model_validate(
         {
             "data": {"sources": [Path(d) for d in args.data], "val_fraction": args.val_fraction},
-            "augment": {"preset": args.augment, "horizontal_flip": not args.no_flip},
+            "augment": augment_settings(args.augment, args.no_flip),
             "model": {
                 "name": args.model,
                 "weights": args.weights,
@@ -119,6 +127,45 @@ def config_from_args(args: argparse.Namespace) -> ProjectConfig:
             },
         }
     )
+
+
+def augment_settings(value: str, no_flip: bool = False) -> dict:
+    """``--augment``: a preset name, or a JSON/TOML file holding an augmentation section
+    (or a whole project config, whose ``augment`` part is used)."""
+    if value in PRESETS:
+        data: dict = {"preset": value}
+    else:
+        data = _read_settings(Path(value))
+        try:
+            AugmentConfig.model_validate(data)
+        except ValidationError as exc:
+            raise StudioError(f"{value}: {explain(exc, AugmentConfig)}") from None
+    if no_flip:
+        data = {**data, "horizontal_flip": {"enabled": False}, "vertical_flip": {"enabled": False}}
+    return data
+
+
+def _read_settings(path: Path) -> dict:
+    if not path.is_file():
+        raise StudioError(
+            f"--augment: {path} is neither a preset ({', '.join(PRESETS)}) nor a file"
+        )
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        raise StudioError(f"{path}: not valid {kind}: {exc}") from None
+    if not isinstance(data, dict):
+        raise StudioError(f"{path}: expected a table of augmentation settings")
+    section = data.get("augment", data)
+    if not isinstance(section, dict):
+        raise StudioError(f"{path}: 'augment' must be a table of augmentation settings")
+    return section
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,6 +283,8 @@ class _Printer:
 def _first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
+        if err["loc"] and err["loc"][0] == "augment":
+            return f"invalid {explain(exc, ProjectConfig)}"
         field = err["loc"][-1] if err["loc"] else "value"
         return f"invalid {str(field).replace('_', ' ')}: {err['msg']}"
     return str(exc)

@@ -120,3 +120,15 @@ def test_earlier_run_stays_as_a_faint_ghost(qtbot, window, dataset: Path):
             window.start_training()
     assert len(window.plots.ghosts) == 1
     assert window.findChild(QSpinBox, "epochsInput").value() == 1
+
+
+def test_stronger_augmentation_remedy_climbs_the_presets(qtbot, window):
+    banner = window.banner
+    assert window.model.config.augment.preset == "light"
+    banner.apply("augment")
+    assert window.model.config.augment.preset == "medium"
+    assert window.model.config.augment.rotate.enabled  # the preset's steps, not just its name
+    banner.apply("augment")
+    assert window.model.config.augment.preset == "heavy"
+    banner.apply("augment")
+    assert "strongest" in banner.outcome.text()

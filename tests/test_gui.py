@@ -62,7 +62,7 @@ def test_welcome_offers_the_sample_dataset(qtbot, window):
         "zero",
     ]
     assert window.stack.currentWidget() is window.plots
-    assert window.model.config.augment.horizontal_flip is False  # digits must not be mirrored
+    assert not window.model.config.augment.horizontal_flip.enabled  # digits must not be mirrored
     qtbot.waitUntil(
         lambda: (
             window.augment.tiles[-1].pixmap() is not None

@@ -201,15 +201,21 @@ def test_model_picker_lists_the_catalogue_and_switches_strategy(qtbot, window):
     picker.table.selectRow(row)
     cfg = window.model.config
     assert (cfg.model.name, cfg.model.weights, cfg.model.strategy) == (
-        "resnet18", "imagenet", "full")
+        "resnet18",
+        "imagenet",
+        "full",
+    )
     assert cfg.train.image_size == 224
     assert picker.download.isVisible() or not picker.isVisible()
     picker.strategy.setCurrentIndex(picker.strategy.findData("partial"))
     picker.strategy.activated.emit(picker.strategy.currentIndex())
     assert cfg.model.strategy == "partial" and picker.unfreeze.isEnabled()
     picker.filter.setText("mobile")
-    visible = [picker._name_at(r) for r in range(picker.table.rowCount())
-               if not picker.table.isRowHidden(r)]
+    visible = [
+        picker._name_at(r)
+        for r in range(picker.table.rowCount())
+        if not picker.table.isRowHidden(r)
+    ]
     assert visible == ["mobilenet_v3_small", "mobilenet_v3_large"]
     picker.table.sortItems(1)  # by parameters, numerically
     assert picker._name_at(0) == "small_cnn"

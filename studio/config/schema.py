@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.config.augment import AugmentConfig
+
 SCHEMA_VERSION = 1
 
 
@@ -33,22 +35,6 @@ class DataConfig(_Section):
         title="Validation share",
         description="Share of each class held out to measure how well the model generalises. "
         "Track validation accuracy, not training accuracy.",
-    )
-
-
-class AugmentConfig(_Section):
-    """Random changes applied to training images (never to validation images)."""
-
-    preset: Literal["none", "light"] = Field(
-        "light",
-        title="Augmentation preset",
-        description="Light: small flips, rotations, zooms and brightness changes. "
-        "Augmentation is free data, as long as the variations are realistic.",
-    )
-    horizontal_flip: bool = Field(
-        True,
-        title="Horizontal flip",
-        description="Mirror left-right. Hurts when orientation matters (text, digits).",
     )
 
 

@@ -42,6 +42,17 @@ class ImageDataset(Dataset):
         raise RuntimeError("No image in this dataset can be decoded.")
 
 
+def _seed_worker(worker_id: int) -> None:
+    """Each loader process draws its own augmentations, reproducibly: a seeded pipeline
+    copied into every worker would otherwise repeat the same random draws in each."""
+    info = torch.utils.data.get_worker_info()
+    transform = getattr(info.dataset, "transform", None) if info is not None else None
+    if hasattr(transform, "set_random_state"):
+        from studio.engine.augment import reseed
+
+        reseed(transform, torch.initial_seed() % 2**32)
+
+
 def auto_workers(device: torch.device) -> int:
     """Loader processes for this machine: none on CPU, where decoding small images is cheap
     next to the model; on a GPU all cores but one (left to the GUI), at most 8."""
@@ -66,6 +77,7 @@ def make_loader(
             "multiprocessing_context": multiprocessing.get_context(method),
             "persistent_workers": True,
             "prefetch_factor": 4,
+            "worker_init_fn": _seed_worker,
         }
     return DataLoader(
         dataset,

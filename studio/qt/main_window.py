@@ -178,6 +178,9 @@ class MainWindow(QMainWindow):
         self.welcome.add_folder_requested.connect(self.choose_folder)
         self.browser.sample_requested.connect(self.use_sample_dataset)
         self.browser.add_folder_requested.connect(self.choose_folder)
+        self.browser.tree.itemClicked.connect(
+            lambda item: self.augment.show_class(self.browser.tree.indexOfTopLevelItem(item))
+        )
         self.model.dataset_changed.connect(self._dataset_changed)
         self.model.scan_failed.connect(self.show_message)
         self.train_button.clicked.connect(self.start_training)
@@ -217,11 +220,12 @@ class MainWindow(QMainWindow):
 
     def use_sample_dataset(self) -> None:
         """Load the built-in digits. Flips would turn digits into other shapes: off."""
-        self.model.update("augment", horizontal_flip=False)
+        self.augment.apply_preset("documents")
         self.model.clear_sources()
         self.add_folders([sample_dataset()])
         self.statusBar().showMessage(
-            "Sample digits loaded. Horizontal flip is off: a mirrored digit is not a digit."
+            "Sample digits loaded with the Documents & digits augmentation: no flips, small "
+            "rotations. A mirrored digit is not a digit."
         )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -1,172 +1,390 @@
-"""The augmentation dock: switch augmentations and see what training will really draw."""
+"""The augmentation dock: design the pipeline by looking at it, on your own images.
+
+A preset picker and the schema-generated :class:`PipelineEditor` edit ``config.augment``;
+teaching warnings appear under the controls they concern. Below, the original and N variants
+at the training image size, rendered off the GUI thread by the engine's one pipeline (the
+trainer's), with the applied parameters on hover. Latest request wins.
+"""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
+from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.config import AugmentConfig
+from studio.config.augment import PRESET_TITLES, STEP_TYPES
+from studio.config.errors import explain
 from studio.qt.forms import field, tooltip
 from studio.qt.images import to_pixmap
+from studio.qt.panels.augment_editor import PipelineEditor
 from studio.qt.project_model import ProjectModel
 
-VARIANTS = 8
-TILE = 76
+VARIANTS = 12
+COLUMNS = 4
+TILE = 64
 
 
 class AugmentationPreviewPanel(QWidget):
-    """Edits ``config.augment`` and renders variants off the GUI thread, latest request wins.
+    """Edits ``config.augment`` and previews it.
 
-    ``preview_ready()`` fires on the GUI thread when a grid has been drawn.
+    ``preview_updated()`` fires on the GUI thread whenever the grid has been redrawn (variants,
+    a training batch, or error tiles). ``mode`` is ``"variants"`` or ``"batch"``.
     """
 
-    preview_ready = Signal()
+    preview_updated = Signal()
 
     def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.seed = 0
         self.image_path: Path | None = None
+        self.count = VARIANTS
+        self.mode = "variants"
+        self.tiles: list[QLabel] = []
+        self.captions: list[str] = []
+        self.colours: dict[str, Any] | None = None
         self._busy = False
         self._pending = False
-        self._last_key: tuple[str, int] | None = None
+        self._shown_key: tuple | None = None
+        self._next_class = 0
+
         self.preset = QComboBox()
         self.preset.setObjectName("augmentPresetInput")
         self.preset.setAccessibleName("Augmentation preset")
-        self.preset.addItem("None", "none")
-        self.preset.addItem("Light", "light")
         self.preset.setToolTip(tooltip(field(AugmentConfig, "preset")))
-        self.preset.activated.connect(
-            lambda row: model.update("augment", preset=self.preset.itemData(row))
-        )
-        self.flip = QCheckBox("Horizontal flip")
-        self.flip.setObjectName("horizontalFlipInput")
-        self.flip.setToolTip(tooltip(field(AugmentConfig, "horizontal_flip")))
-        self.flip.toggled.connect(lambda on: model.update("augment", horizontal_flip=on))
-        reroll = QPushButton("Reroll")
-        reroll.setToolTip("Draw new random variants.")
+        for key, title in PRESET_TITLES.items():
+            self.preset.addItem(title, key)
+        self.preset.activated.connect(lambda row: self.apply_preset(self.preset.itemData(row)))
+        self.editor = PipelineEditor()
+        self.editor.edited.connect(self._step_edited)
+        self.summary = QLabel()
+        self.summary.setObjectName("augmentWarnings")
+        self.summary.setAccessibleName("Augmentation warnings")
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("color: #b35c00;")
+        self.summary.hide()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.editor)
+        scroll.setObjectName("augmentEditor")
+
+        self.seed = QSpinBox()
+        self.seed.setObjectName("augmentSeedInput")
+        self.seed.setAccessibleName("Preview seed")
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setPrefix("seed ")
+        self.seed.setToolTip("The same seed draws the same variants: the grid is reproducible.")
+        self.seed.valueChanged.connect(lambda _: self.show_variants())
+        self.variants = QSpinBox()
+        self.variants.setObjectName("augmentVariantsInput")
+        self.variants.setAccessibleName("Number of variants")
+        self.variants.setRange(1, 32)
+        self.variants.setValue(VARIANTS)
+        self.variants.setToolTip("How many augmented variants to draw.")
+        self.variants.valueChanged.connect(self._count_changed)
+        reroll = self._button("Reroll", "augmentRerollButton", "Draw new random variants.")
         reroll.clicked.connect(self.reroll)
-        shuffle = QPushButton("Other image")
-        shuffle.setToolTip("Preview a random image of a random class.")
-        shuffle.clicked.connect(self.shuffle_image)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Preset"))
-        controls.addWidget(self.preset, 1)
-        controls.addWidget(self.flip)
-        buttons = QHBoxLayout()
-        buttons.addWidget(reroll)
-        buttons.addWidget(shuffle)
+        other = self._button(
+            "Other image", "augmentOtherImageButton", "A random image of the next class."
+        )
+        other.clicked.connect(self.shuffle_image)
+        batch = self._button(
+            "Training batch",
+            "showTrainingBatchButton",
+            "Show the first training batch exactly as the DataLoader yields it (resized, "
+            "augmented, normalised), converted back for display.",
+        )
+        batch.clicked.connect(self.show_training_batch)
+
+        self.grid = QGridLayout()
+        self.grid.setSpacing(3)
+        grid_box = QWidget()
+        grid_box.setObjectName("augmentGrid")
+        grid_layout = QVBoxLayout(grid_box)
+        grid_layout.setContentsMargins(0, 0, 0, 0)
+        grid_layout.addLayout(self.grid)
+        grid_layout.addStretch(1)
+        grid_scroll = QScrollArea()
+        grid_scroll.setWidgetResizable(True)
+        grid_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        grid_scroll.setWidget(grid_box)
         self.caption = QLabel("Add images to preview augmentations.")
         self.caption.setWordWrap(True)
         self.caption.setObjectName("hint")
-        self.tiles: list[QLabel] = []
-        grid = QGridLayout()
-        grid.setSpacing(4)
-        for i in range(VARIANTS + 1):
-            tile = QLabel()
-            tile.setFixedSize(TILE, TILE)
-            tile.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            tile.setObjectName("previewTile")
-            tile.setToolTip("Original (resized)" if i == 0 else f"Augmented variant {i}")
-            grid.addWidget(tile, i // 3, i % 3)
-            self.tiles.append(tile)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Preset"))
+        top.addWidget(self.preset, 1)
+        row1 = QHBoxLayout()
+        row1.addWidget(self.seed, 1)
+        row1.addWidget(self.variants)
+        row1.addWidget(reroll)
+        row2 = QHBoxLayout()
+        row2.addWidget(other)
+        row2.addWidget(batch)
+        preview = QWidget()
+        preview_layout = QVBoxLayout(preview)
+        preview_layout.setContentsMargins(0, 0, 0, 0)
+        preview_layout.addLayout(row1)
+        preview_layout.addLayout(row2)
+        preview_layout.addWidget(grid_scroll, 1)
+        preview_layout.addWidget(self.caption)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(scroll)
+        splitter.addWidget(preview)
+        splitter.setSizes([320, 380])
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
-        layout.addLayout(grid)
-        layout.addLayout(buttons)
-        layout.addWidget(self.caption)
-        layout.addStretch(1)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+        self._ensure_tiles(self.count + 1)
         model.config_changed.connect(self._config_changed)
         model.dataset_changed.connect(self._dataset_changed)
         self._sync_controls()
 
-    def reroll(self) -> None:
-        self.seed += 1
-        self.request()
+    @staticmethod
+    def _button(text: str, name: str, tip: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setAccessibleName(text)
+        button.setToolTip(tip)
+        return button
+
+    # -- editing ------------------------------------------------------------------------
+    def apply_preset(self, name: str) -> None:
+        """Replace every step with preset ``name``'s."""
+        if name == "custom":
+            self.model.update("augment", preset="custom")
+            return
+        self.model.update("augment", **dict(AugmentConfig.from_preset(name)))
+
+    def _step_edited(self, step: str, values: dict) -> None:
+        current = getattr(self.model.config.augment, step)
+        try:
+            new = STEP_TYPES[step].model_validate({**current.model_dump(), **values})
+        except ValidationError as exc:
+            self.summary.setText(explain(exc, STEP_TYPES[step]))
+            self.summary.show()
+            return
+        self.model.update("augment", preset="custom", **{step: new})
+
+    # -- what to preview ----------------------------------------------------------------
+    def set_image(self, path: Path | None) -> None:
+        self.image_path = path
+        self.show_variants()
+
+    def show_class(self, label: int) -> None:
+        """A random image of class ``label`` (the browser's row)."""
+        index = self.model.index
+        if index is None:
+            return
+        paths = [p for p, lab in zip(index.paths, index.labels, strict=True) if lab == label]
+        if paths:
+            self._next_class = label + 1
+            self.set_image(random.choice(paths))
 
     def shuffle_image(self) -> None:
+        """A random image of the next class, cycling through the classes."""
         index = self.model.index
-        if index is not None and len(index):
-            self.image_path = random.choice(index.paths)
-            self.request()
+        if index is not None and len(index) and index.classes:
+            self.show_class(self._next_class % len(index.classes))
+
+    def reroll(self) -> None:
+        self.seed.setValue((self.seed.value() + 1) % self.seed.maximum())
+
+    def show_variants(self) -> None:
+        self.mode = "variants"
+        self.request()
+
+    def show_training_batch(self) -> None:
+        self.mode = "batch"
+        self.request()
+
+    def _count_changed(self, value: int) -> None:
+        self.count = value
+        self.show_variants()
+
+    # -- rendering ----------------------------------------------------------------------
+    def _key(self) -> tuple:
+        cfg = self.model.config
+        return (
+            self.mode,
+            self.image_path,
+            cfg.augment.model_dump_json(),
+            cfg.train.image_size,
+            self.seed.value(),
+            self.count,
+            cfg.train.batch_size if self.mode == "batch" else 0,
+        )
 
     def request(self) -> None:
-        """Render the grid for the current settings; while busy, only the latest is kept."""
-        if self.image_path is None:
+        """Render for the current settings; while a render runs, only the latest is kept."""
+        if self.mode == "variants" and self.image_path is None:
+            return
+        if self.mode == "batch" and (self.model.index is None or not len(self.model.index)):
             return
         if self._busy:
             self._pending = True
             return
         self._busy = True
-        cfg = self.model.config.augment.model_copy()  # the worker must not see later edits
-        size = self.model.config.train.image_size
-        path, seed = self.image_path, self.seed
+        key = self._key()
+        job = self._batch_job() if self.mode == "batch" else self._variants_job()
+        self.model.tasks.start(job, lambda grid: self._rendered(key, grid), self._failed)
+
+    def _variants_job(self):
+        cfg = self.model.config.augment.model_copy(deep=True)  # later edits stay out
+        size, count, seed, path = (
+            self.model.config.train.image_size,
+            self.count,
+            self.seed.value(),
+            self.image_path,
+        )
 
         def render():
-            from studio.engine.augment import preview
-            from studio.engine.images import load_rgb
+            from studio.engine.preview import render_preview
 
-            image = load_rgb(path)
-            original = preview(image, AugmentConfig(preset="none"), size, 1, 0)
-            return path, original + preview(image, cfg, size, VARIANTS, seed)
+            return render_preview(path, cfg, size, count, seed)
 
-        self.model.tasks.start(render, self._rendered, self._failed)
+        return render
 
-    def _rendered(self, result) -> None:
-        path, images = result
-        for tile, rgb in zip(self.tiles, images, strict=False):
+    def _batch_job(self):
+        config = self.model.config.model_copy(deep=True)
+        index = self.model.index
+
+        def render():
+            from studio.engine.preview import training_batch
+
+            return training_batch(config, index.paths, index.labels, index.classes)
+
+        return render
+
+    def _rendered(self, key: tuple, grid) -> None:
+        self._busy = False
+        if self._pending:  # settings changed meanwhile: this result is stale
+            self._pending = False
+            self.request()
+            return
+        self._show(grid)
+        self._shown_key = key
+        self.preview_updated.emit()
+
+    def _failed(self, exc: Exception) -> None:
+        self._busy = False
+        self.caption.setText(f"Cannot preview: {exc}")
+        if self._pending:
+            self._pending = False
+            self.request()
+            return
+        self.preview_updated.emit()
+
+    def _ensure_tiles(self, count: int) -> None:
+        while len(self.tiles) < count:
+            tile = QLabel()
+            tile.setFixedSize(TILE, TILE)
+            tile.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            tile.setObjectName("previewTile")
+            tile.setWordWrap(True)
+            i = len(self.tiles)
+            self.grid.addWidget(tile, i // COLUMNS, i % COLUMNS)
+            self.tiles.append(tile)
+        for i, tile in enumerate(self.tiles):
+            tile.setVisible(i < count)
+
+    def _show(self, grid) -> None:
+        self._ensure_tiles(max(len(grid.tiles), 1))
+        self.captions = []
+        for tile, item in zip(self.tiles, grid.tiles, strict=False):
+            self.captions.append(item.caption)
+            tile.setToolTip(item.caption)
+            if item.image is None:
+                tile.clear()
+                tile.setText("⚠ unreadable")
+                tile.setStyleSheet("border: 1px solid #b35c00; color: #b35c00;")
+                continue
+            original = self.mode == "variants" and tile is self.tiles[0]
+            tile.setStyleSheet("border: 2px solid #3a7bd5;" if original else "")
             tile.setPixmap(
-                to_pixmap(rgb).scaled(
+                to_pixmap(item.image).scaled(
                     TILE,
                     TILE,
                     Qt.AspectRatioMode.KeepAspectRatio,
                     Qt.TransformationMode.SmoothTransformation,
                 )
             )
-        self.caption.setText(
-            f"{path.parent.name}/{path.name}: the original and {VARIANTS} variants, as the "
-            f"trainer draws them. Keep variations realistic."
-        )
-        self._done()
-        self.preview_ready.emit()
+        size = self.model.config.train.image_size
+        if grid.error:
+            self.caption.setText(grid.error)
+        elif self.mode == "batch":
+            self.caption.setText(
+                f"The first training batch ({len(grid.tiles)} images at {size} px), as the "
+                "DataLoader yields it, converted back for display. Hover for each class."
+            )
+        elif self.image_path is not None:
+            path = self.image_path
+            self.caption.setText(
+                f"{path.parent.name}/{path.name}: the original (first) and {self.count} "
+                f"variants at {size} px, as the trainer draws them. Hover for what was applied."
+            )
 
-    def _failed(self, exc: Exception) -> None:
-        self.caption.setText(f"Cannot preview: {exc}")
-        self._done()
-
-    def _done(self) -> None:
-        self._busy = False
-        if self._pending:
-            self._pending = False
-            self.request()
-
+    # -- model --------------------------------------------------------------------------
     def _dataset_changed(self, index) -> None:
+        self.colours = None
+        self._next_class = 0
         self.image_path = index.paths[0] if len(index) else None
-        self.request()
+        self._update_warnings()
+        self.show_variants()
+        if len(index):
+            paths, labels, classes = list(index.paths), list(index.labels), list(index.classes)
+
+            def colours():
+                from studio.engine.preview import class_colours
+
+                return class_colours(paths, labels, classes)
+
+            def done(result) -> None:
+                if self.model.index is index:
+                    self.colours = result
+                    self._update_warnings()
+
+            self.model.tasks.start(colours, done)
 
     def _config_changed(self) -> None:
         self._sync_controls()
-        key = (self.model.config.augment.model_dump_json(), self.model.config.train.image_size)
-        if key != self._last_key:  # epochs or learning rate do not change the preview
-            self._last_key = key
+        self._update_warnings()
+        if self._key() != self._shown_key:  # epochs or learning rate do not change the preview
             self.request()
 
     def _sync_controls(self) -> None:
         cfg = self.model.config.augment
         self.preset.setCurrentIndex(self.preset.findData(cfg.preset))
-        self.flip.blockSignals(True)
-        self.flip.setChecked(cfg.horizontal_flip)
-        self.flip.blockSignals(False)
-        self.flip.setEnabled(cfg.preset != "none")
+        self.editor.set_config(cfg)
+
+    def _update_warnings(self) -> None:
+        from studio.engine.augment_advice import augmentation_warnings
+
+        index = self.model.index
+        classes = list(index.classes) if index is not None else []
+        advice = augmentation_warnings(self.model.config.augment, classes, self.colours)
+        self.editor.set_warnings(advice)
+        self.summary.setText(
+            f"⚠ {len(advice)} augmentation warning{'s' if len(advice) > 1 else ''} below."
+            if advice
+            else ""
+        )
+        self.summary.setVisible(bool(advice))

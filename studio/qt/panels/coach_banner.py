@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import typing
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -143,11 +141,12 @@ class CoachBanner(QFrame):
         self.outcome.setText(text)
 
     def _stronger_augmentation(self) -> str:
-        available = typing.get_args(AugmentConfig.model_fields["preset"].annotation)
-        ladder = [p for p in STRONGER if p in available]
         current = self.model.config.augment.preset
-        stronger = ladder[ladder.index(current) + 1 :] if current in ladder else ladder[1:]
+        if current in STRONGER:
+            stronger = STRONGER[STRONGER.index(current) + 1 :]
+        else:  # custom or documents: a step up from light
+            stronger = ["medium", "heavy"]
         if not stronger:
             return "Augmentation is already at its strongest preset."
-        self.model.update("augment", preset=stronger[0])
+        self.model.update("augment", **dict(AugmentConfig.from_preset(stronger[0])))
         return f"Augmentation preset is '{stronger[0]}' for the next run."
