@@ -31,6 +31,7 @@ class RunStarted(Event):
     epochs: int
     batches_per_epoch: int
     skipped_images: int = 0
+    test_images: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -70,8 +71,17 @@ class RunFinished(Event):
     message: str = ""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckProgress(Event):
+    """Progress of the data health check: ``done`` of ``total`` files read and hashed."""
+
+    name: ClassVar[str] = "check_progress"
+    done: int
+    total: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.name: cls for cls in (RunStarted, BatchEnded, EpochEnded, RunFinished)
+    cls.name: cls for cls in (RunStarted, BatchEnded, EpochEnded, RunFinished, CheckProgress)
 }
 
 EventSink = Callable[[Event], None]
