@@ -1,6 +1,8 @@
-"""``studio train …``: the headless front end. It drives the same engine and config as the GUI.
+"""``studio train …`` and ``studio scan …``: the headless front end. It drives the same engine
+and config as the GUI.
 
-Exit codes: 0 finished, 1 the run failed or was stopped, 2 bad input (explained in one line).
+Exit codes: 0 finished (``scan``: the scan ran, whatever it found), 1 the run failed or was
+stopped, 2 bad input (explained in one line).
 """
 
 from __future__ import annotations
@@ -66,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: runs/<date-time>)",
     )
     train.add_argument("--quiet", action="store_true", help="print only the final line")
+    scan = sub.add_parser("scan", help="check image folders: counts, broken files, duplicates")
+    scan.add_argument("folders", nargs="+", type=Path, metavar="DIR", help="image folder(s)")
+    scan.add_argument("--json", action="store_true", help="print a machine-readable report")
+    scan.add_argument(
+        "--no-read",
+        action="store_true",
+        help="judge folders and names only: no decoding or hashing (fast)",
+    )
     return parser
 
 
@@ -95,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "scan":
+            from studio.engine.scan_report import run_scan
+
+            return run_scan(args.folders, as_json=args.json, read_files=not args.no_read)
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2

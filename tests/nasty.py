@@ -87,7 +87,8 @@ def make_nasty(root: Path) -> Path:
     Image.fromarray(pattern(30)).convert("CMYK").save(dogs / "cmyk.jpg", quality=95)
     grey = pattern(31)[..., 0].astype(np.uint16) * 257
     Image.fromarray(grey).save(dogs / "deep16.png")
-    assert Image.open(dogs / "deep16.png").mode.startswith("I")
+    with Image.open(dogs / "deep16.png") as check:
+        assert check.mode.startswith("I")
     Image.fromarray(pattern(32)).convert("P", palette=Image.Palette.ADAPTIVE).save(
         dogs / "palette.gif"
     )

@@ -17,6 +17,7 @@ import stat
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -139,10 +140,58 @@ def require_trainable(index: DatasetIndex, sources: Sequence[str | Path]) -> Non
         )
 
 
-def trainable_index(sources: Sequence[str | Path]) -> tuple[DatasetIndex, int]:
-    """Scan ``sources``, drop files whose header cannot be read, and check the rest can be
-    trained on. Returns the index and how many files were skipped."""
+@dataclasses.dataclass(frozen=True)
+class Edits:
+    """The user's changes kept in the project (files untouched): images and classes left
+    out, and classes renamed (``class_names`` maps folder name to new name; same new name
+    merges classes)."""
+
+    excluded_files: frozenset[Path] = frozenset()
+    excluded_classes: frozenset[str] = frozenset()
+    class_names: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: Any) -> Edits:
+        """From a :class:`~studio.config.schema.DataConfig`."""
+        return cls(
+            frozenset(Path(p) for p in data.excluded_files),
+            frozenset(data.excluded_classes),
+            dict(data.class_names),
+        )
+
+    def apply(self, index: DatasetIndex) -> DatasetIndex:
+        if not (self.excluded_files or self.excluded_classes or self.class_names):
+            return index
+        names = {c: self.class_names.get(c, c) for c in index.classes}
+        classes = sorted({names[c] for c in index.classes if c not in self.excluded_classes})
+        number = {name: i for i, name in enumerate(classes)}
+        keep = [
+            i
+            for i, path in enumerate(index.paths)
+            if index.classes[index.labels[i]] not in self.excluded_classes
+            and path not in self.excluded_files
+        ]
+        folders: dict[str, list[Path]] = {}
+        for old, dirs in index.folders.items():
+            if old not in self.excluded_classes:
+                folders.setdefault(self.class_names.get(old, old), []).extend(dirs)
+        return dataclasses.replace(
+            index.subset(keep),
+            classes=classes,
+            labels=[number[names[index.classes[index.labels[i]]]] for i in keep],
+            folders=folders,
+            empty_classes=[c for c in index.empty_classes if c not in self.excluded_classes],
+        )
+
+
+def trainable_index(
+    sources: Sequence[str | Path], edits: Edits | None = None
+) -> tuple[DatasetIndex, int]:
+    """Scan ``sources``, apply the user's ``edits``, drop files whose header cannot be read,
+    and check the rest can be trained on. Returns the index and how many files were skipped."""
     index = scan_folders(sources)
+    if edits is not None:
+        index = edits.apply(index)
     require_trainable(index, sources)
     keep = [i for i, path in enumerate(index.paths) if probe(path) is None]
     if not keep:

@@ -66,9 +66,10 @@ def assign_splits(
 ) -> list[str]:
     """The split (``train``/``val``/``test``) of each file.
 
-    ``given`` holds the folders' split per file (``""`` or an empty list for none). A class
-    with two or more files always gets at least one validation file: the one whose key
-    ranks lowest, so even then only that class's smallest-ranked group can move.
+    ``given`` holds the folders' split per file (``""`` or an empty list for none). Every
+    class keeps at least one training file (the highest-ranked key), and a class with two or
+    more files gets at least one validation file (the lowest-ranked key): only these
+    fix-ups of tiny classes can ever move a file when images are added.
     """
     given = list(given) or [""] * len(keys)
     has_given_val = "val" in given
@@ -85,9 +86,29 @@ def assign_splits(
             out.append("val")
         else:
             out.append("train")
+    _ensure_training(keys, labels, units, given, out)
     if val_fraction > 0 and not has_given_val:
         _ensure_validation(keys, labels, units, out)
     return out
+
+
+def _ensure_training(
+    keys: Sequence[str],
+    labels: Sequence[int],
+    units: Sequence[float],
+    given: Sequence[str],
+    out: list[str],
+) -> None:
+    by_label: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        if given[i] in ("", "train"):
+            by_label.setdefault(label, []).append(i)
+    for members in by_label.values():
+        if not any(out[i] == "train" for i in members):
+            chosen = keys[max(members, key=lambda i: (units[i], keys[i]))]
+            for i, key in enumerate(keys):
+                if key == chosen and given[i] in ("", "train"):
+                    out[i] = "train"
 
 
 def _ensure_validation(
