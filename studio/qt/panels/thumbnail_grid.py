@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.qt.tasks import TaskRunner
-from studio.qt.thumbnails import THUMB, LruCache, ThumbnailLoader
+from studio.qt.thumbnails import MEMORY_ITEMS, THUMB, LruCache, ThumbnailLoader
 
 if TYPE_CHECKING:
     from studio.engine.data import DatasetIndex
@@ -44,7 +44,7 @@ class ThumbnailModel(QAbstractListModel):
         self.splits: list[str] = []
         self.kinds: dict[str, set[str]] = {}
         self.excluded: set[Path] = set()
-        self.cache = LruCache(4000 if loader is None else 1500)
+        self.cache = LruCache(MEMORY_ITEMS)
         self.loader = loader or ThumbnailLoader(tasks, THUMB, parent=self)
         self.loader.loaded.connect(self._loaded)
         self._row_of: dict[str, int] = {}
