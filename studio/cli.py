@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--image-size", type=int, default=defaults.train.image_size, metavar="PX")
     train.add_argument("--seed", type=int, default=defaults.train.seed)
     train.add_argument("--val-fraction", type=float, default=defaults.data.val_fraction)
+    train.add_argument(
+        "--test-fraction",
+        type=float,
+        default=defaults.data.test_fraction,
+        help="share held out for a final test, never trained on (default 0)",
+    )
     train.add_argument("--augment", default=defaults.augment.preset, choices=["none", "light"])
     train.add_argument("--no-flip", action="store_true", help="never mirror images")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -84,7 +90,11 @@ def config_from_args(args: argparse.Namespace) -> ProjectConfig:
     workers = args.workers if args.workers == "auto" else int(args.workers)
     return ProjectConfig.model_validate(
         {
-            "data": {"sources": [Path(d) for d in args.data], "val_fraction": args.val_fraction},
+            "data": {
+                "sources": [Path(d) for d in args.data],
+                "val_fraction": args.val_fraction,
+                "test_fraction": args.test_fraction,
+            },
             "augment": {"preset": args.augment, "horizontal_flip": not args.no_flip},
             "model": {"name": args.model, "weights": args.weights},
             "train": {
@@ -169,6 +179,8 @@ class _Printer:
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted) and not self.quiet:
             skipped = f", {event.skipped_images} unreadable skipped" if event.skipped_images else ""
+            if event.test_images:
+                skipped += f", {event.test_images} test images held out"
             print(
                 f"Training {event.model} on {event.device}: {len(event.classes)} classes, "
                 f"{event.train_images} train / {event.val_images} validation images{skipped}"

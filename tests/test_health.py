@@ -157,3 +157,10 @@ def test_cli_scan_json_and_summary(nasty: Path, tmp_path: Path):
     missing = studio("scan", str(tmp_path / "missing"))
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "Folder not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_test_fraction_reaches_the_config(dataset: Path):
+    from studio.cli import build_parser, config_from_args
+
+    args = build_parser().parse_args(["train", "--data", str(dataset), "--test-fraction", "0.1"])
+    assert config_from_args(args).data.test_fraction == 0.1

@@ -13,25 +13,7 @@ from studio.engine.control import StopToken
 from studio.engine.data import scan_folders
 from studio.engine.errors import StudioError
 from studio.engine.events import CheckProgress, Event
-from studio.engine.health import HealthReport, check_health
-
-KIND_TITLES = {
-    "empty": "Empty files",
-    "truncated": "Truncated files",
-    "not_an_image": "Not images",
-    "decompression_bomb": "Decompression bombs (too many pixels)",
-    "unsupported": "Unsupported formats",
-    "unreadable": "Unreadable files",
-    "missing": "Vanished files",
-    "duplicate": "Duplicates within a class",
-    "conflicting_labels": "Same image in several classes (conflicting labels)",
-    "leakage": "Same image in several splits (leakage)",
-    "near_duplicate": "Near-duplicates",
-    "empty_class": "Empty classes",
-    "too_few_images": "Classes too small to split",
-    "imbalance": "Class imbalance",
-    "single_class": "Only one class",
-}
+from studio.engine.health import KIND_TITLES, HealthReport, check_health
 
 
 def run_scan(folders: Sequence[Path], as_json: bool, read_files: bool = True) -> int:

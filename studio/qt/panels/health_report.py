@@ -173,7 +173,7 @@ class HealthReportView(QWidget):
         self.problems.clear()
 
     def show_report(self, report: HealthReport, split_counts: dict[str, dict[str, int]]) -> None:
-        from studio.engine.scan_report import KIND_TITLES
+        from studio.engine.health import KIND_TITLES
 
         self.progress_row.hide()
         self.chart.set_counts(report.classes)
