@@ -1,6 +1,8 @@
-"""``studio train …``: the headless front end. It drives the same engine and config as the GUI.
+"""``studio train …`` and ``studio scan …``: the headless front end. It drives the same engine
+and config as the GUI.
 
-Exit codes: 0 finished, 1 the run failed or was stopped, 2 bad input (explained in one line).
+Exit codes: 0 finished (``scan``: the scan ran, whatever it found), 1 the run failed or was
+stopped, 2 bad input (explained in one line).
 """
 
 from __future__ import annotations
@@ -78,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=defaults.train.seed)
     train.add_argument("--val-fraction", type=float, default=defaults.data.val_fraction)
     train.add_argument(
+        "--test-fraction",
+        type=float,
+        default=defaults.data.test_fraction,
+        help="share held out for a final test, never trained on (default 0)",
+    )
+    train.add_argument(
         "--augment",
         default=defaults.augment.preset,
         metavar="PRESET_OR_FILE",
@@ -98,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="print only the final line")
     models = sub.add_parser("models", help="list the model catalogue and each weights state")
     models.add_argument("--json", action="store_true", help="machine-readable output")
+    scan = sub.add_parser("scan", help="check image folders: counts, broken files, duplicates")
+    scan.add_argument("folders", nargs="+", type=Path, metavar="DIR", help="image folder(s)")
+    scan.add_argument("--json", action="store_true", help="print a machine-readable report")
+    scan.add_argument(
+        "--no-read",
+        action="store_true",
+        help="judge folders and names only: no decoding or hashing (fast)",
+    )
     return parser
 
 
@@ -106,7 +122,11 @@ def config_from_args(args: argparse.Namespace) -> ProjectConfig:
     workers = args.workers if args.workers == "auto" else int(args.workers)
     return ProjectConfig.model_validate(
         {
-            "data": {"sources": [Path(d) for d in args.data], "val_fraction": args.val_fraction},
+            "data": {
+                "sources": [Path(d) for d in args.data],
+                "val_fraction": args.val_fraction,
+                "test_fraction": args.test_fraction,
+            },
             "augment": augment_settings(args.augment, args.no_flip),
             "model": {
                 "name": args.model,
@@ -175,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "models":
             return _models(args)
+        if args.command == "scan":
+            from studio.engine.scan_report import run_scan
+
+            return run_scan(args.folders, as_json=args.json, read_files=not args.no_read)
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2
@@ -258,6 +282,8 @@ class _Printer:
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted) and not self.quiet:
             skipped = f", {event.skipped_images} unreadable skipped" if event.skipped_images else ""
+            if event.test_images:
+                skipped += f", {event.test_images} test images held out"
             print(
                 f"Training {event.model} on {event.device}: {len(event.classes)} classes, "
                 f"{event.train_images} train / {event.val_images} validation images{skipped}"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import drop_folders
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPushButton
 
 from studio.qt import MainWindow
 from studio.resources import sample_dataset
-from tests.test_gui import drop_folders
 
 TIMEOUT = 30_000
 

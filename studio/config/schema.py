@@ -36,6 +36,29 @@ class DataConfig(_Section):
         description="Share of each class held out to measure how well the model generalises. "
         "Track validation accuracy, not training accuracy.",
     )
+    test_fraction: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        title="Test share",
+        description="Share of each class kept aside for a final test: never trained on nor used "
+        "to pick the best epoch. Folders named train/val/test are used as given.",
+    )
+    excluded_files: list[Path] = Field(
+        default_factory=list,
+        title="Excluded images",
+        description="Images left out of training (the files are not touched).",
+    )
+    excluded_classes: list[str] = Field(
+        default_factory=list,
+        title="Excluded classes",
+        description="Classes left out of training (the folders are not touched).",
+    )
+    class_names: dict[str, str] = Field(
+        default_factory=dict,
+        title="Renamed classes",
+        description="Display names for classes, folder name to new name (folders untouched).",
+    )
 
 
 class ModelConfig(_Section):

@@ -33,6 +33,7 @@ class RunStarted(Event):
     skipped_images: int = 0
     trainable_params: int = 0
     total_params: int = 0
+    test_images: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,6 +95,15 @@ class RunFinished(Event):
     message: str = ""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckProgress(Event):
+    """Progress of the data health check: ``done`` of ``total`` files read and hashed."""
+
+    name: ClassVar[str] = "check_progress"
+    done: int
+    total: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -103,6 +113,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OverfittingDetected,
         TrainingWarning,
         RunFinished,
+        CheckProgress,
     )
 }
 

@@ -9,8 +9,12 @@ their pixels are allocated.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import io
 import warnings
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,6 +22,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 MAX_PIXELS = 89_478_485  # Pillow's own bomb threshold (about 9,500 x 9,500)
 BACKGROUND = (128, 128, 128)
+ORIENTATION = 0x0112
+HASH_DRAFT = 64  # JPEGs are decoded at 1/2..1/8 scale for hashing: still every byte is read
+UNSUPPORTED_EXTENSIONS = frozenset({".heic", ".heif", ".avif", ".jxl", ".psd", ".svg", ".dng"})
+UNSUPPORTED_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif", b"avis"})
 
 
 class ImageError(Exception):
@@ -35,15 +43,74 @@ def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
 
 
-def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Decode ``path`` into an ``H x W x 3`` uint8 RGB array, upright as the camera saw it."""
+def is_unsupported_image(path: Path) -> bool:
+    """Whether the name is a picture format users meet that Studio cannot read (HEIC…)."""
+    return path.suffix.lower() in UNSUPPORTED_EXTENSIONS and not path.name.startswith(".")
+
+
+def load_rgb(
+    path: str | Path, max_pixels: int = MAX_PIXELS, max_side: int | None = None
+) -> np.ndarray:
+    """Decode ``path`` into an ``H x W x 3`` uint8 RGB array, upright as the camera saw it.
+
+    ``max_side`` lets JPEGs decode at a reduced scale (Pillow's ``draft``), for thumbnails.
+    """
     path = Path(path)
     try:
         if path.stat().st_size == 0:
             raise ImageError(path, "empty", "the file is empty")
+    except FileNotFoundError as exc:
+        raise ImageError(path, "missing", "the file no longer exists") from exc
+    except OSError as exc:
+        raise ImageError(path, "unreadable", f"cannot read: {exc.strerror or exc}") from exc
+    rgb, _ = _decode(path, path, max_pixels, max_side)
+    return rgb
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """What the health check needs from one file: upright size, content hash, perceptual hash."""
+
+    width: int
+    height: int
+    digest: str
+    dhash: int
+
+
+def inspect(path: str | Path, max_pixels: int = MAX_PIXELS) -> ImageInfo:
+    """Read ``path`` once: hash its bytes, decode them fully (JPEGs at a reduced scale, which
+    still reads every byte so truncation shows) and compute a 64-bit difference hash."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ImageError(path, "missing", "the file no longer exists") from exc
+    except OSError as exc:
+        raise ImageError(path, "unreadable", f"cannot read: {exc.strerror or exc}") from exc
+    if not data:
+        raise ImageError(path, "empty", "the file is empty")
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    rgb, (width, height) = _decode(path, io.BytesIO(data), max_pixels, HASH_DRAFT)
+    return ImageInfo(width=width, height=height, digest=digest, dhash=dhash(rgb))
+
+
+def dhash(rgb: np.ndarray) -> int:
+    """64-bit difference hash: whether each of 8x8 grey cells is brighter than its right
+    neighbour. Near-identical pictures differ in a few bits (Hamming distance)."""
+    grey = Image.fromarray(rgb).convert("L").resize((9, 8), Image.Resampling.BOX)
+    cells = np.asarray(grey, dtype=np.int16)
+    bits = np.packbits((cells[:, 1:] > cells[:, :-1]).reshape(-1))
+    return int.from_bytes(bits.tobytes(), "big")
+
+
+def _decode(
+    path: Path, source: Path | IO[bytes], max_pixels: int, max_side: int | None
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Decode ``source`` (the file or its bytes); returns RGB and the full upright size."""
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(source)
         with image:
             width, height = image.size
             if width * height > max_pixels:
@@ -52,21 +119,48 @@ def load_rgb(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
                     "decompression_bomb",
                     f"{width}x{height} pixels is over the {max_pixels:,}-pixel limit",
                 )
+            if image.getexif().get(ORIENTATION, 1) in {5, 6, 7, 8}:
+                width, height = height, width
+            if max_side and image.format == "JPEG":
+                image.draft(image.mode, (max_side, max_side))
             image.load()  # decodes everything: truncated files fail here, not in verify()
-            return _to_rgb_array(ImageOps.exif_transpose(image))
+            return _to_rgb_array(ImageOps.exif_transpose(image)), (width, height)
     except ImageError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageError(path, "decompression_bomb", str(exc)) from exc
+        raise ImageError(path, "decompression_bomb", _bomb_detail(exc)) from exc
     except UnidentifiedImageError as exc:
-        raise ImageError(path, "not_an_image", "not an image Studio can read") from exc
+        raise _unidentified(path, source) from exc
     except FileNotFoundError as exc:
         raise ImageError(path, "missing", "the file no longer exists") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         text = str(exc)
         if "truncated" in text or "broken data stream" in text:
             raise ImageError(path, "truncated", "the file is truncated") from exc
+        if "not available" in text or "unsupported" in text.lower() or "not supported" in text:
+            raise ImageError(path, "unsupported", f"unsupported variant: {text}") from exc
         raise ImageError(path, "unreadable", f"cannot decode: {text}") from exc
+
+
+def _bomb_detail(exc: Exception) -> str:
+    """Pillow's bomb message, minus its alarm: the header claims too many pixels."""
+    return str(exc).split(", could be")[0].rstrip(".") + " (a decompression bomb?)"
+
+
+def _unidentified(path: Path, source: Path | IO[bytes]) -> ImageError:
+    """``not_an_image``, or ``unsupported`` for a real image format Pillow cannot read."""
+    try:
+        if isinstance(source, Path):
+            with source.open("rb") as handle:
+                head = handle.read(32)
+        else:
+            source.seek(0)
+            head = source.read(32)
+    except OSError:
+        head = b""
+    if head[4:8] == b"ftyp" and head[8:12] in UNSUPPORTED_BRANDS:
+        return ImageError(path, "unsupported", "HEIC/AVIF images are not supported: convert them")
+    return ImageError(path, "not_an_image", "not an image Studio can read")
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
@@ -118,9 +212,9 @@ def probe(path: str | Path) -> ImageError | None:
         if width * height > MAX_PIXELS:
             return ImageError(path, "decompression_bomb", f"{width}x{height} pixels is too large")
     except Image.DecompressionBombError as exc:
-        return ImageError(path, "decompression_bomb", str(exc))
+        return ImageError(path, "decompression_bomb", _bomb_detail(exc))
     except UnidentifiedImageError:
-        return ImageError(path, "not_an_image", "not an image Studio can read")
+        return _unidentified(path, path)
     except (OSError, SyntaxError, ValueError) as exc:
         return ImageError(path, "unreadable", f"cannot open: {exc}")
     return None

@@ -22,7 +22,7 @@ from studio.config import ProjectConfig
 from studio.engine import augment
 from studio.engine.catalog import get_spec
 from studio.engine.control import StopToken
-from studio.engine.data import stratified_split, trainable_index
+from studio.engine.data import Edits, trainable_index
 from studio.engine.dataset import ImageDataset, auto_workers, make_loader
 from studio.engine.device import device_label, pick_device
 from studio.engine.errors import StudioError
@@ -39,6 +39,7 @@ from studio.engine.finetune import apply_strategy, set_train_mode, trainable_sum
 from studio.engine.models import create_model
 from studio.engine.overfitting import Coach, CoachSettings, Diagnosis, History
 from studio.engine.runlog import atomic_write_bytes, atomic_write_text
+from studio.engine.splits import assign_splits, content_keys, split_counts
 from studio.engine.weights import normalisation
 
 
@@ -66,9 +67,19 @@ def fit(
     once ``run_started`` is sent, ``run_finished`` always follows (finished, stopped, failed)."""
     token = token or StopToken()
     cfg = config.train
-    index, skipped = trainable_index(config.data.sources)
+    index, skipped = trainable_index(config.data.sources, Edits.of(config.data))
     paths, labels = index.paths, index.labels
-    train_idx, val_idx = stratified_split(labels, config.data.val_fraction, cfg.seed)
+    assigned = assign_splits(
+        content_keys(paths) or [],
+        labels,
+        index.splits,
+        config.data.val_fraction,
+        config.data.test_fraction,
+        cfg.seed,
+    )
+    train_idx = [i for i, split in enumerate(assigned) if split == "train"]
+    val_idx = [i for i, split in enumerate(assigned) if split == "val"]
+    test_count = assigned.count("test")  # held out: never trained on nor used to pick epochs
 
     _seed_everything(cfg.seed)
     device = pick_device(cfg.device)
@@ -115,6 +126,7 @@ def fit(
 
     if run_dir is not None:
         atomic_write_text(run_dir / "config.json", config.model_dump_json(indent=2))
+        _save_split(run_dir, index.classes, paths, labels, assigned)
     sink(
         RunStarted(
             model=config.model.name,
@@ -127,6 +139,7 @@ def fit(
             skipped_images=skipped,
             trainable_params=trainable,
             total_params=total,
+            test_images=test_count,
         )
     )
     started = time.perf_counter()
@@ -282,6 +295,17 @@ def _save_model(
     atomic_write_bytes(run_dir / "best.pt", buffer.getvalue())
     meta = {"classes": classes, "model": config.model.name, "image_size": config.train.image_size}
     atomic_write_text(run_dir / "model.json", json.dumps(meta, indent=2))
+
+
+def _save_split(
+    run_dir: Path, classes: list[str], paths: list[Path], labels: list[int], assigned: list[str]
+) -> None:
+    """``split.json``: counts per class per split, and which file went where."""
+    files: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    for path, split in zip(paths, assigned, strict=True):
+        files[split].append(str(path))
+    data = {"counts": split_counts(classes, labels, assigned), "files": files}
+    atomic_write_text(run_dir / "split.json", json.dumps(data, indent=1, ensure_ascii=False))
 
 
 def _finished(status: str, best: EpochEnded | None, started: float, message: str) -> RunFinished:

@@ -19,6 +19,7 @@ class FunctionThread(QThread):
         self._fn = fn
         self.on_success: Callable[[Any], None] | None = None
         self.on_failure: Callable[[Exception], None] | None = None
+        self.stop: Callable[[], None] | None = None
 
     def run(self) -> None:
         try:
@@ -45,9 +46,13 @@ class TaskRunner(QObject):
         fn: Callable[[], Any],
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[Exception], None] | None = None,
+        stop: Callable[[], None] | None = None,
     ) -> FunctionThread:
+        """Run ``fn`` off the GUI thread; ``stop`` (e.g. a token's ``stop``) is called by
+        :meth:`stop_all` so long work can end early when the window closes."""
         thread = FunctionThread(fn)
         thread.on_success, thread.on_failure = on_success, on_failure
+        thread.stop = stop
         thread.succeeded.connect(self._succeeded)
         thread.failed.connect(self._failed)
         thread.finished.connect(self._finished)
@@ -59,8 +64,16 @@ class TaskRunner(QObject):
     def busy(self) -> bool:
         return any(t.isRunning() for t in self._threads)
 
+    def stop_all(self) -> None:
+        """Ask every stoppable task to end early."""
+        for thread in list(self._threads):
+            if thread.stop is not None:
+                thread.stop()
+
     def wait_all(self, timeout_ms: int = 10_000) -> bool:
-        """Block until every thread has finished; ``False`` if one is still running."""
+        """Stop what can be stopped, then block until every thread has finished; ``False``
+        if one is still running."""
+        self.stop_all()
         return all(t.wait(timeout_ms) for t in list(self._threads))
 
     @Slot(object)

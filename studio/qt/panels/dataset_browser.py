@@ -1,16 +1,22 @@
-"""The dataset browser dock: the folders in use, their classes, counts and a sample of each."""
+"""The dataset browser dock: the folders in use, their classes with counts and a sample of each,
+the data health report, and a filterable thumbnail grid of every image. Classes and images
+can be excluded (kept in the project, files untouched) and classes renamed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
+    QMenu,
     QPushButton,
+    QSplitter,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -18,6 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from studio.qt.images import thumbnail, to_pixmap
+from studio.qt.panels.health_report import HealthCheck, HealthReportView
+from studio.qt.panels.thumbnail_grid import (
+    GridFilters,
+    ImageViewer,
+    PathRole,
+    ThumbnailModel,
+    make_grid_view,
+)
 from studio.qt.project_model import ProjectModel
 
 THUMB = 40
@@ -62,10 +76,37 @@ class DatasetBrowserPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (add, sample, clear):
             buttons.addWidget(button)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._class_menu)
+        self.report = HealthReportView()
+        self.check = HealthCheck(model.tasks, self)
+        self.check.progress.connect(self.report.checking)
+        self.check.finished.connect(self._report_ready)
+        self.report.cancel_requested.connect(self.check.cancel)
+        self.grid_model = ThumbnailModel(model.tasks, self)
+        self.grid = make_grid_view(self.grid_model)
+        self.grid.doubleClicked.connect(self.open_viewer)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self._image_menu)
+        self.filters = GridFilters(self.grid_model)
+        images = QWidget()
+        images_layout = QVBoxLayout(images)
+        images_layout.setContentsMargins(0, 0, 0, 0)
+        images_layout.addWidget(self.filters)
+        images_layout.addWidget(self.grid, 1)
+        self.tabs = QTabWidget(objectName="datasetTabs")
+        self.tabs.addTab(self.report, "Health")
+        self.tabs.addTab(images, "Images")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.tree)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 2)
+        self.viewers: list[ImageViewer] = []
+        self.last_report = None
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
-        layout.addWidget(self.tree, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.warning)
         model.scan_started.connect(lambda: self.summary.setText("Scanning folders…"))
         model.dataset_changed.connect(self.show_index)
@@ -76,8 +117,17 @@ class DatasetBrowserPanel(QWidget):
         counts = index.counts
         for name, count in counts.items():
             item = QTreeWidgetItem([name, f"{count:,}"])
+            item.setData(0, Qt.ItemDataRole.UserRole, name)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
+        self._show_edits()
+        self.last_report = None
+        self.report.clear()
+        self.grid_model.set_index(index)
+        self.filters.reset(list(index.classes), [])
+        if len(index) or index.empty_classes or index.unsupported:
+            data = self.model.config.data
+            self.check.start(index, data, self.model.config.train.seed)
         sources = ", ".join(Path(p).name for p in self.model.sources)
         if len(index) == 0:
             self.summary.setText("No images yet. Drop folders on the window.")
@@ -103,6 +153,106 @@ class DatasetBrowserPanel(QWidget):
 
     def _scan_failed(self, message: str) -> None:
         self.summary.setText(message)
+        self.check.cancel()
+        self.report.clear()
+        self.grid_model.set_index(None)
+
+    # -- health report and grid -------------------------------------------------------------
+    def _report_ready(self, report, splits: list[str]) -> None:
+        from studio.engine.splits import split_counts
+
+        index = self.model.index
+        if index is None:
+            return
+        self.last_report = report
+        counts = split_counts(index.classes, index.labels, splits)
+        self.report.show_report(report, counts)
+        kinds = report.kinds_by_path()
+        self.grid_model.set_details(splits, kinds)
+        present = sorted({kind for found in kinds.values() for kind in found})
+        self.filters.reset(list(index.classes), present)
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            name = item.data(0, Qt.ItemDataRole.UserRole)
+            per = counts.get(name, {})
+            item.setToolTip(
+                1, " · ".join(f"{k} {per.get(k, 0):,}" for k in ("train", "val", "test"))
+            )
+
+    def open_viewer(self, cell: QModelIndex) -> None:
+        index = self.model.index
+        if index is None or not cell.isValid():
+            return
+        i = self.grid_model.rows[cell.row()]
+        viewer = ImageViewer(index.paths[i], index.classes[index.labels[i]], self)
+        viewer.finished.connect(lambda _: self.viewers.remove(viewer))
+        self.viewers.append(viewer)
+        viewer.show()
+
+    # -- exclude, include, rename (kept in the project; files untouched) --------------------
+    def set_class_excluded(self, name: str, excluded: bool) -> None:
+        names = [c for c in self.model.config.data.excluded_classes if c != name]
+        self.model.update("data", excluded_classes=[*names, name] if excluded else names)
+        self._show_edits()
+
+    def set_images_excluded(self, paths: list[Path], excluded: bool) -> None:
+        current = [p for p in self.model.config.data.excluded_files if p not in paths]
+        self.model.update("data", excluded_files=current + paths if excluded else current)
+        self.grid_model.excluded = set(self.model.config.data.excluded_files)
+        self.grid.viewport().update()
+
+    def rename_class(self, name: str, new_name: str) -> None:
+        names = dict(self.model.config.data.class_names)
+        new_name = new_name.strip()
+        if not new_name or new_name == name:
+            names.pop(name, None)
+        else:
+            names[name] = new_name
+        self.model.update("data", class_names=names)
+        self._show_edits()
+
+    def _show_edits(self) -> None:
+        data = self.model.config.data
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            name = item.data(0, Qt.ItemDataRole.UserRole)
+            excluded = name in data.excluded_classes
+            item.setText(0, data.class_names.get(name, name))
+            item.setToolTip(0, f"folder name: {name}" + (" · excluded" if excluded else ""))
+            colour = QColor(150, 150, 150) if excluded else self.palette().text().color()
+            item.setForeground(0, QBrush(colour))
+            font = item.font(0)
+            font.setStrikeOut(excluded)
+            item.setFont(0, font)
+        self.grid_model.excluded = set(data.excluded_files)
+
+    def _class_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        name = item.data(0, Qt.ItemDataRole.UserRole)
+        excluded = name in self.model.config.data.excluded_classes
+        menu = QMenu(self)
+        toggle = menu.addAction("Include class" if excluded else "Exclude class")
+        rename = menu.addAction("Rename class…")
+        chosen = menu.exec(self.tree.viewport().mapToGlobal(pos))
+        if chosen is toggle:
+            self.set_class_excluded(name, not excluded)
+        elif chosen is rename:
+            text, ok = QInputDialog.getText(self, "Rename class", f"New name for {name}:")
+            if ok:
+                self.rename_class(name, text)
+
+    def _image_menu(self, pos: QPoint) -> None:
+        paths = [Path(i.data(PathRole)) for i in self.grid.selectionModel().selectedIndexes()]
+        if not paths:
+            return
+        menu = QMenu(self)
+        exclude = menu.addAction(f"Exclude {len(paths)} image(s)")
+        include = menu.addAction(f"Include {len(paths)} image(s)")
+        chosen = menu.exec(self.grid.viewport().mapToGlobal(pos))
+        if chosen in (exclude, include):
+            self.set_images_excluded(paths, chosen is exclude)
 
     def _load_thumbnails(self, index) -> None:
         firsts: dict[int, Path] = {}

@@ -1,0 +1,206 @@
+"""The health report section of the dataset dock: a bar chart of class counts, warnings and
+the problem list. The check runs off the GUI thread, with progress and a Cancel button."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.qt.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from studio.engine.data import DatasetIndex
+    from studio.engine.health import HealthReport
+
+BAR = 16
+
+
+class HealthCheck(QObject):
+    """Runs :func:`studio.engine.health.check_health` (and the split) on a worker thread.
+
+    ``progress(done, total)`` and ``finished(report, splits)`` arrive on the GUI thread; a new
+    :meth:`start` cancels the previous check, whose result is then dropped.
+    """
+
+    progress = Signal(int, int)
+    finished = Signal(object, object)
+    _progress = Signal(int, int)
+
+    def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.token: Any = None
+        self.generation = 0
+        self._progress.connect(self.progress)
+
+    @property
+    def running(self) -> bool:
+        return self.token is not None
+
+    def start(self, index: DatasetIndex, data_config: Any, seed: int) -> None:
+        from studio.engine.control import StopToken
+
+        self.cancel()
+        self.generation += 1
+        generation, token = self.generation, StopToken()
+        self.token = token
+        val, test = data_config.val_fraction, data_config.test_fraction
+
+        def work() -> tuple[HealthReport, list[str]]:
+            from studio.engine.events import CheckProgress
+            from studio.engine.health import check_health
+            from studio.engine.splits import assign_splits, quick_key
+
+            def sink(event: Any) -> None:
+                if isinstance(event, CheckProgress):
+                    self._progress.emit(event.done, event.total)
+
+            report = check_health(index, sink, token)
+            keys = [report.digests.get(p) or quick_key(p) for p in index.paths]
+            return report, assign_splits(keys, index.labels, index.splits, val, test, seed)
+
+        def done(result: tuple[HealthReport, list[str]]) -> None:
+            if generation == self.generation:
+                self.token = None
+                self.finished.emit(*result)
+
+        def failed(exc: Exception) -> None:
+            if generation == self.generation:
+                self.token = None
+
+        self.tasks.start(work, done, failed, stop=token.stop)
+
+    def cancel(self) -> None:
+        if self.token is not None:
+            self.token.stop()
+            self.token = None
+
+
+class CountsChart(QWidget):
+    """Horizontal bars, one per class, long enough to compare at a glance."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("classCountsChart")
+        self.setAccessibleName("Images per class")
+        self.counts: dict[str, int] = {}
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        self.counts = dict(counts)
+        self.setToolTip("\n".join(f"{k}: {v:,}" for k, v in counts.items()))
+        self.setMinimumHeight(len(counts) * (BAR + 4) + 4)
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, len(self.counts) * (BAR + 4) + 4)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.counts:
+            return
+        painter = QPainter(self)
+        metrics = painter.fontMetrics()
+        name_w = min(self.width() // 3, max(metrics.horizontalAdvance(n) for n in self.counts) + 6)
+        top = max(self.counts.values()) or 1
+        span = max(10, self.width() - name_w - 60)
+        for row, (name, count) in enumerate(self.counts.items()):
+            y = 2 + row * (BAR + 4)
+            painter.setPen(self.palette().text().color())
+            painter.drawText(QRectF(0, y, name_w - 4, BAR), Qt.AlignmentFlag.AlignRight, name)
+            width = span * count / top
+            painter.fillRect(QRectF(name_w, y + 2, width, BAR - 4), QColor(70, 130, 200))
+            painter.drawText(QRectF(name_w + width + 4, y, 60, BAR), 0, f"{count:,}")
+        painter.end()
+
+
+class HealthReportView(QWidget):
+    """Progress while checking, then the counts chart, warnings, sizes and problem list."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.progress = QProgressBar(objectName="healthProgress", accessibleName="Data check")
+        self.progress.setFormat("Checking %v/%m files")
+        cancel = QPushButton("Cancel", objectName="cancelCheckButton")
+        cancel.setToolTip("Stop checking: the report shows what was found so far.")
+        cancel.clicked.connect(self.cancel_requested)
+        self.progress_row = QWidget()
+        row = QHBoxLayout(self.progress_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.progress, 1)
+        row.addWidget(cancel)
+        self.progress_row.hide()
+        self.chart = CountsChart()
+        self.status = QLabel(objectName="healthSummary", wordWrap=True)
+        self.problems = QTreeWidget(objectName="problemList")
+        self.problems.setAccessibleName("Data problems")
+        self.problems.setHeaderLabels(["Problem", "File", "Detail"])
+        self.problems.setRootIsDecorated(False)
+        self.problems.setUniformRowHeights(True)
+        header = self.problems.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.progress_row)
+        layout.addWidget(self.chart)
+        layout.addWidget(self.status)
+        layout.addWidget(self.problems, 1)
+
+    def checking(self, done: int, total: int) -> None:
+        self.progress_row.show()
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def clear(self) -> None:
+        self.progress_row.hide()
+        self.chart.set_counts({})
+        self.status.clear()
+        self.problems.clear()
+
+    def show_report(self, report: HealthReport, split_counts: dict[str, dict[str, int]]) -> None:
+        from studio.engine.health import KIND_TITLES
+
+        self.progress_row.hide()
+        self.chart.set_counts(report.classes)
+        lines: list[str] = []
+        if report.cancelled:
+            lines.append(f"Check stopped: {report.checked:,} of {report.files:,} files read.")
+        tally = Counter(p.kind for p in report.problems)
+        lines.extend(f"⚠ {KIND_TITLES.get(k, k)}: {n}" for k, n in sorted(tally.items()))
+        if report.sizes:
+            s = report.sizes
+            lines.append(
+                f"Sizes {s.min_width}–{s.max_width} × {s.min_height}–{s.max_height} px "
+                f"(median {s.median_width}×{s.median_height}): try image size "
+                f"{s.suggested_size}."
+            )
+        totals = Counter()
+        for per_class in split_counts.values():
+            totals.update(per_class)
+        lines.append(
+            "Split: " + " · ".join(f"{k} {totals.get(k, 0):,}" for k in ("train", "val", "test"))
+        )
+        if not tally and not report.cancelled:
+            lines.insert(0, "✓ No problems found.")
+        self.status.setText("<br>".join(lines))
+        self.problems.clear()
+        items = [QTreeWidgetItem([p.kind, p.path, p.detail]) for p in report.problems]
+        for item, problem in zip(items, report.problems, strict=True):
+            item.setToolTip(1, problem.path)
+            item.setToolTip(2, problem.detail)
+        self.problems.addTopLevelItems(items)
