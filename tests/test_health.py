@@ -132,16 +132,19 @@ def test_edits_exclude_and_rename_without_touching_files(dataset: Path):
     assert edited.counts == {"cats": 11, "puppies": 12}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
-def test_permission_denied_is_one_line(tmp_path: Path):
+def test_permission_denied_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0)
-    try:
-        with pytest.raises(StudioError, match="Permission denied"):
-            scan_folders([locked])
-    finally:
-        locked.chmod(0o755)
+    real_scandir = os.scandir
+
+    def scandir(path):  # as a non-root user sees a chmod 0 folder (root reads everything)
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(StudioError, match="Permission denied"):
+        scan_folders([locked])
 
 
 def test_cli_scan_json_and_summary(nasty: Path, tmp_path: Path):
