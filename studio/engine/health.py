@@ -19,7 +19,7 @@ from typing import Any
 from studio.engine.control import StopToken
 from studio.engine.data import DatasetIndex
 from studio.engine.events import CheckProgress, EventSink
-from studio.engine.images import ImageError, ImageInfo, inspect
+from studio.engine.images import ImageError, ImageInfo, inspect, looks_alike
 
 IMBALANCE_RATIO = 3.0
 MIN_PER_CLASS = 2  # one to train on, one to validate with
@@ -261,7 +261,8 @@ def _near_duplicates(
         for bucket in buckets.values():
             for a_pos, a in enumerate(bucket):
                 for b in bucket[a_pos + 1 :]:
-                    if (infos[a].dhash ^ infos[b].dhash).bit_count() <= NEAR_DISTANCE:
+                    close = (infos[a].dhash ^ infos[b].dhash).bit_count() <= NEAR_DISTANCE
+                    if close and looks_alike(infos[a], infos[b]):
                         parent[find(b)] = find(a)
     clusters: dict[int, list[int]] = {}
     for i in reps:

@@ -75,6 +75,7 @@ class ImageInfo:
     height: int
     digest: str
     dhash: int
+    thumb: bytes = b""  # 16x16 grey, to confirm that similar hashes mean similar pictures
 
 
 def inspect(path: str | Path, max_pixels: int = MAX_PIXELS) -> ImageInfo:
@@ -91,7 +92,22 @@ def inspect(path: str | Path, max_pixels: int = MAX_PIXELS) -> ImageInfo:
         raise ImageError(path, "empty", "the file is empty")
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     rgb, (width, height) = _decode(path, io.BytesIO(data), max_pixels, HASH_DRAFT)
-    return ImageInfo(width=width, height=height, digest=digest, dhash=dhash(rgb))
+    grey = Image.fromarray(rgb).convert("L")
+    thumb = grey.resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX).tobytes()
+    return ImageInfo(width=width, height=height, digest=digest, dhash=dhash(rgb), thumb=thumb)
+
+
+THUMB_SIDE = 16
+
+
+def looks_alike(a: ImageInfo, b: ImageInfo, tolerance: float = 6.0) -> bool:
+    """Whether two pictures' small grey thumbnails differ by at most ``tolerance`` grey
+    levels on average: a re-saved or resized copy does; two handwritten 7s do not."""
+    if len(a.thumb) != len(b.thumb) or not a.thumb:
+        return False
+    x = np.frombuffer(a.thumb, dtype=np.uint8).astype(np.int16)
+    y = np.frombuffer(b.thumb, dtype=np.uint8).astype(np.int16)
+    return float(np.abs(x - y).mean()) <= tolerance
 
 
 def dhash(rgb: np.ndarray) -> int:

@@ -77,7 +77,7 @@ class PipelineEditor(QWidget):
         grid.setHorizontalSpacing(6)
         grid.setColumnStretch(1, 1)
         grid.setVerticalSpacing(1)
-        switch = QCheckBox(info.title or step)
+        switch = QCheckBox((info.title or step).replace("&", "&&"))  # "&" is no shortcut
         switch.setObjectName(f"{step}Enabled")
         switch.setAccessibleName(f"{info.title} on")
         switch.setToolTip(f"<b>{info.title}</b><br>{info.description}")
