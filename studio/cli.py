@@ -52,10 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--strategy",
-        default=defaults.model.strategy,
+        default=None,
         choices=["linear", "partial", "full", "scratch"],
         help="fine-tuning: linear (head only), partial (head + last stages), "
-        "full (everything, backbone gentler), scratch (random weights)",
+        "full (everything, backbone gentler), scratch (random weights); default: full "
+        "with pre-trained weights, scratch without",
     )
     train.add_argument(
         "--unfreeze",
@@ -131,7 +132,7 @@ def config_from_args(args: argparse.Namespace) -> ProjectConfig:
             "model": {
                 "name": args.model,
                 "weights": args.weights,
-                "strategy": args.strategy,
+                "strategy": args.strategy or ("scratch" if args.weights == "none" else "full"),
                 "unfreeze": args.unfreeze,
                 "backbone_lr_factor": args.backbone_lr_factor,
                 "dropout": args.dropout,

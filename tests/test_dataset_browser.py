@@ -54,7 +54,7 @@ def test_grid_filters_and_thumbnails(qtbot, window, nasty: Path):
     browser.filters.by_split.setCurrentText("val")
     assert 0 < model.rowCount() < 10
     browser.filters.by_split.setCurrentText("All")
-    browser.tabs.setCurrentIndex(1)
+    window.tabs.setCurrentWidget(browser.images_page)
     qtbot.waitUntil(lambda: len(model.cache) >= 3, timeout=REPORT_TIMEOUT)
     assert len(model.cache) <= model.cache.capacity
 

@@ -84,7 +84,7 @@ class ModelConfig(_Section):
         "Try 0.2–0.5 if the model overfits.",
     )
     strategy: Literal["linear", "partial", "full", "scratch"] = Field(
-        "full",
+        "scratch",
         title="Fine-tuning",
         description="linear: train only the new head on a frozen backbone (fastest, good for "
         "few images). partial: also the last stages. full: everything, the backbone more "

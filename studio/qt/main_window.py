@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -134,11 +135,20 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.stop_button)
         controls.addWidget(self.progress, 1)
         controls.addWidget(self.progress_label)
+        training = QWidget()
+        training_layout = QVBoxLayout(training)
+        training_layout.setContentsMargins(0, 0, 0, 0)
+        training_layout.addWidget(self.banner)
+        training_layout.addWidget(self.stack, 1)
+        self.tabs = _named(QTabWidget(), "centralTabs", "Views")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(training, "Training")
+        self.tabs.addTab(self.browser.images_page, "Images")
+        self.tabs.addTab(self.browser.report, "Data health")
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(self.banner)
         layout.addWidget(self.message)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addLayout(controls)
         layout.addWidget(self.result_label)
         self.setCentralWidget(central)
@@ -182,6 +192,7 @@ class MainWindow(QMainWindow):
             lambda item: self.augment.show_class(self.browser.tree.indexOfTopLevelItem(item))
         )
         self.model.dataset_changed.connect(self._dataset_changed)
+        self.browser.report_ready.connect(self._report_ready)
         self.model.scan_failed.connect(self.show_message)
         self.train_button.clicked.connect(self.start_training)
         self.stop_button.clicked.connect(self.controller.stop)
@@ -252,6 +263,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"{len(index):,} images in {len(index.classes)} classes. Ready to train."
             )
+
+    def _report_ready(self, report) -> None:
+        found = len(report.problems)
+        title = f"Data health ({found})" if found else "Data health ✓"
+        self.tabs.setTabText(self.tabs.indexOf(self.browser.report), title)
 
     # -- training -----------------------------------------------------------------------
     def start_training(self) -> None:

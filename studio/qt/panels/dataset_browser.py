@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QSplitter,
-    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -42,6 +40,7 @@ class DatasetBrowserPanel(QWidget):
 
     add_folder_requested = Signal()
     sample_requested = Signal()
+    report_ready = Signal(object)  # the HealthReport, once a check has finished
 
     def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,24 +88,19 @@ class DatasetBrowserPanel(QWidget):
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._image_menu)
         self.filters = GridFilters(self.grid_model)
-        images = QWidget()
-        images_layout = QVBoxLayout(images)
+        # The image grid and the health report need room: the window shows them as tabs of
+        # its central area (``images_page`` and ``report``); this dock keeps the classes.
+        self.images_page = QWidget(objectName="imagesPage")
+        images_layout = QVBoxLayout(self.images_page)
         images_layout.setContentsMargins(0, 0, 0, 0)
         images_layout.addWidget(self.filters)
         images_layout.addWidget(self.grid, 1)
-        self.tabs = QTabWidget(objectName="datasetTabs")
-        self.tabs.addTab(self.report, "Health")
-        self.tabs.addTab(images, "Images")
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.tree)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(1, 2)
         self.viewers: list[ImageViewer] = []
         self.last_report = None
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.tree, 1)
         layout.addWidget(self.warning)
         model.scan_started.connect(lambda: self.summary.setText("Scanning folders…"))
         model.dataset_changed.connect(self.show_index)
@@ -165,6 +159,7 @@ class DatasetBrowserPanel(QWidget):
         if index is None:
             return
         self.last_report = report
+        self.report_ready.emit(report)
         counts = split_counts(index.classes, index.labels, splits)
         self.report.show_report(report, counts)
         kinds = report.kinds_by_path()
