@@ -21,7 +21,15 @@ from studio.config.augment import PRESETS
 from studio.config.errors import explain
 from studio.engine.catalog import CATALOG
 from studio.engine.errors import StudioError
-from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted
+from studio.engine.events import (
+    EpochEnded,
+    Event,
+    Notice,
+    OverfittingDetected,
+    RunFinished,
+    RunStarted,
+    TrainingWarning,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data",
         action="append",
-        required=True,
         metavar="DIR",
         help="image folder: a root of class folders, or one class folder (repeat for several)",
     )
@@ -103,6 +110,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help="run folder for events.jsonl, config.json and the best model "
         "(default: runs/<date-time>)",
+    )
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="any other setting, e.g. train.optimizer=sgd, train.schedule=onecycle, "
+        "train.label_smoothing=0.1, train.class_weighting=loss (repeat for several)",
+    )
+    train.add_argument(
+        "--early-stopping",
+        type=int,
+        default=None,
+        metavar="PATIENCE",
+        help="stop when validation has not improved for this many epochs",
+    )
+    train.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="continue an interrupted or stopped run from its last checkpoint",
     )
     train.add_argument("--quiet", action="store_true", help="print only the final line")
     models = sub.add_parser("models", help="list the model catalogue and each weights state")
@@ -208,7 +237,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     try:
-        config = config_from_args(args)
+        if args.resume is not None:
+            config = _resumed_config(args.resume)
+            args.out = args.resume
+        elif not args.data:
+            raise StudioError("Give the images with --data DIR (or --resume RUN_DIR).")
+        else:
+            config = config_from_args(args)
+            config = _with_overrides(config, args.set, args.early_stopping)
     except (ValidationError, ValueError) as exc:
         raise StudioError(_first_error(exc)) from None
     from studio.engine.data import trainable_index
@@ -229,7 +265,7 @@ def _train(args: argparse.Namespace) -> int:
         printer(event)
 
     try:
-        result = fit(config, sink, token, run_dir)
+        result = fit(config, sink, token, run_dir, resume=args.resume is not None)
     except StudioError:
         raise
     except Exception:
@@ -239,6 +275,35 @@ def _train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     print(f"Run folder: {run_dir}")
     return 0 if result.status == "finished" else 1
+
+
+def _resumed_config(run_dir: Path) -> ProjectConfig:
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise StudioError(f"{run_dir} is not a run folder: it has no config.json.")
+    return ProjectConfig.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | None) -> ProjectConfig:
+    """Apply ``section.field=value`` settings (values parsed as JSON when they can be)."""
+    data = config.model_dump(mode="json")
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not (sep and dot) or section not in data or name not in data[section]:
+            raise StudioError(
+                f"--set {pair}: expected SECTION.FIELD=VALUE with a known field, "
+                f"e.g. train.optimizer=sgd"
+            )
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        data[section][name] = value
+    if patience is not None:
+        data["train"]["early_stopping"] = True
+        data["train"]["early_stopping_patience"] = patience
+    return ProjectConfig.model_validate(data)
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -297,6 +362,9 @@ class _Printer:
                 f"{event.images_per_second:7.1f} img/s  {event.seconds:5.1f}s",
                 flush=True,
             )
+        elif isinstance(event, OverfittingDetected | TrainingWarning | Notice) and not self.quiet:
+            text = event.message if isinstance(event, Notice) else event.detail
+            print(f"  ! {text}", flush=True)
         elif isinstance(event, RunFinished):
             best = (
                 f"best val acc {event.best_val_acc:.1%} at epoch {event.best_epoch}"

@@ -42,7 +42,8 @@ def test_one_epoch_streams_events_in_order(dataset: Path, tmp_path: Path):
     assert finished.status == result.status == "finished" and finished.best_epoch == 1
     for event in events:  # every event survives a JSON round trip
         assert from_dict(event.to_dict()) == event
-    assert (tmp_path / "run" / "best.pt").is_file() and (tmp_path / "run" / "config.json").is_file()
+    for name in ("best.safetensors", "model.json", "config.json", "environment.json", "last.json"):
+        assert (tmp_path / "run" / name).is_file(), name
 
 
 def test_learns_an_easy_dataset(dataset: Path):

@@ -158,6 +158,61 @@ class TrainConfig(_Section):
         title="Device",
         description="Where to train: 'auto' uses a GPU when there is one.",
     )
+    optimizer: Literal["adamw", "adam", "sgd"] = Field(
+        "adamw",
+        title="Optimizer",
+        description="How weights are updated. AdamW is a safe default; SGD with momentum can "
+        "generalise slightly better but needs a tuned learning rate (try 10x higher).",
+    )
+    weight_decay: float = Field(
+        1e-4,
+        ge=0.0,
+        le=1.0,
+        title="Weight decay",
+        description="Pulls weights towards zero to fight overfitting. 1e-4 is typical; try "
+        "1e-3 to 1e-2 if the model overfits.",
+    )
+    schedule: Literal["constant", "cosine", "onecycle", "step", "plateau"] = Field(
+        "cosine",
+        title="LR schedule",
+        description="How the learning rate changes over training. Cosine (after a short "
+        "warm-up) is a strong default; plateau lowers it when validation loss stalls.",
+    )
+    warmup_epochs: float = Field(
+        0.5,
+        ge=0.0,
+        le=100.0,
+        title="Warm-up epochs",
+        description="Epochs over which the learning rate ramps up from zero (cosine), so the "
+        "new head does not shake the pre-trained weights at the start.",
+    )
+    step_every: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        title="Step every (epochs)",
+        description="With the step schedule: divide the learning rate by 10 this often.",
+    )
+    label_smoothing: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        title="Label smoothing",
+        description="Trains towards 90% instead of 100% certainty (0.1), which makes the model "
+        "less over-confident. 0 turns it off; 0.1 is typical.",
+    )
+    mixed_precision: Literal["auto", "off"] = Field(
+        "auto",
+        title="Mixed precision",
+        description="On a GPU, compute in 16-bit where safe: about twice as fast and half the "
+        "memory. 'auto' uses it on CUDA GPUs only.",
+    )
+    class_weighting: Literal["none", "loss", "sampler"] = Field(
+        "none",
+        title="Class weighting",
+        description="For unbalanced classes: 'loss' counts mistakes on rare classes more, "
+        "'sampler' shows rare classes more often. Leave 'none' when classes are balanced.",
+    )
     early_stopping: bool = Field(
         False,
         title="Early stopping",
@@ -169,7 +224,13 @@ class TrainConfig(_Section):
         ge=1,
         le=100,
         title="Patience",
-        description="Epochs without a better validation accuracy before early stopping.",
+        description="Epochs without improvement of the early-stopping metric before it stops.",
+    )
+    early_stopping_metric: Literal["val_acc", "val_loss"] = Field(
+        "val_acc",
+        title="Early-stopping metric",
+        description="What early stopping watches (and what picks the best epoch): validation "
+        "accuracy, or validation loss.",
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from studio.engine.images import ImageError, load_rgb
 
@@ -68,8 +68,17 @@ def make_loader(
     workers: int,
     device: torch.device,
     seed: int,
+    sample_weights: list[float] | None = None,
 ) -> DataLoader:
-    """A DataLoader safe to start from a Qt process (workers never fork a running GUI)."""
+    """A DataLoader safe to start from a Qt process (workers never fork a running GUI).
+
+    ``sample_weights`` draws training images with these weights (class balancing) instead
+    of shuffling them."""
+    generator = torch.Generator().manual_seed(seed)
+    sampler = None
+    if sample_weights is not None:
+        sampler = WeightedRandomSampler(sample_weights, len(sample_weights), generator=generator)
+        shuffle = False
     extra: dict = {}
     if workers > 0:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
@@ -83,9 +92,10 @@ def make_loader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle,
+        sampler=sampler,
         num_workers=workers,
         pin_memory=device.type == "cuda",
-        generator=torch.Generator().manual_seed(seed),
+        generator=generator,
         drop_last=False,
         **extra,
     )

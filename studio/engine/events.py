@@ -33,6 +33,7 @@ class RunStarted(Event):
     skipped_images: int = 0
     trainable_params: int = 0
     total_params: int = 0
+    start_epoch: int = 1  # > 1 when resuming a run
     test_images: int = 0
 
 
@@ -84,6 +85,14 @@ class TrainingWarning(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Notice(Event):
+    """Something the user should know that did not stop the run (e.g. a halved batch)."""
+
+    name: ClassVar[str] = "notice"
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class RunFinished(Event):
     """Always the last event. ``status`` is ``finished``, ``stopped`` or ``failed``."""
 
@@ -112,6 +121,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EpochEnded,
         OverfittingDetected,
         TrainingWarning,
+        Notice,
         RunFinished,
         CheckProgress,
     )

@@ -2,44 +2,41 @@
 
 :func:`fit` is a plain function: it takes the config, an event sink and a stop token,
 streams typed events, honours stop and pause between batches, and never touches Qt.
+Checkpoints, early stopping and the overfitting coach are callbacks; the best epoch's
+weights are what every run keeps, whether it finished, stopped early or was stopped.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
+import errno
 import json
 import random
 import time
-from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from studio.config import ProjectConfig
-from studio.engine import augment
+from studio.engine import augment, checkpoints
+from studio.engine.callbacks import Callback, CoachCallback, EarlyStopping, LastCheckpoint
 from studio.engine.catalog import get_spec
 from studio.engine.control import StopToken
 from studio.engine.data import Edits, trainable_index
 from studio.engine.dataset import ImageDataset, auto_workers, make_loader
 from studio.engine.device import device_label, pick_device
 from studio.engine.errors import StudioError
-from studio.engine.events import (
-    BatchEnded,
-    EpochEnded,
-    EventSink,
-    OverfittingDetected,
-    RunFinished,
-    RunStarted,
-    TrainingWarning,
-)
-from studio.engine.finetune import apply_strategy, set_train_mode, trainable_summary
+from studio.engine.events import EpochEnded, EventSink, Notice, RunFinished, RunStarted
+from studio.engine.finetune import apply_strategy, trainable_summary
 from studio.engine.models import create_model
-from studio.engine.overfitting import Coach, CoachSettings, Diagnosis, History
-from studio.engine.runlog import atomic_write_bytes, atomic_write_text
+from studio.engine.optim import Schedule, build_optimizer
+from studio.engine.overfitting import CoachSettings
+from studio.engine.runlog import atomic_write_text
 from studio.engine.splits import assign_splits, content_keys, split_counts
+from studio.engine.steps import NonFiniteLoss, Stopped, autocast, evaluate, train_epoch
 from studio.engine.weights import normalisation
 
 
@@ -53,8 +50,106 @@ class RunResult:
     model: nn.Module | None = None  # holds the best epoch's weights
 
 
-class _Stopped(Exception):
-    """Raised inside the loop when the stop token fires."""
+@dataclasses.dataclass
+class Run:
+    """Everything one run trains with; callbacks read it and may set ``stop_message``."""
+
+    config: ProjectConfig
+    run_dir: Path | None
+    sink: EventSink
+    device: torch.device
+    model: nn.Module
+    classes: list[str]
+    train_ds: ImageDataset
+    val_ds: ImageDataset
+    groups: list[dict]
+    workers: int
+    batch_size: int
+    amp: tuple[Any, torch.dtype]
+    loss_fn: nn.Module
+    sampler_weights: list[float] | None = None
+    history: list[EpochEnded] = dataclasses.field(default_factory=list)
+    best: EpochEnded | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    stop_message: str = ""
+    start_epoch: int = 1
+    skipped: int = 0
+    test_images: int = 0
+    mean: tuple[float, ...] = (0.485, 0.456, 0.406)
+    std: tuple[float, ...] = (0.229, 0.224, 0.225)
+
+    def __post_init__(self) -> None:
+        cfg = self.config.train
+        self.optimizer = build_optimizer(cfg, self.groups)
+        self.scaler = torch.amp.GradScaler(
+            "cuda", enabled=self.device.type == "cuda" and self.amp[1] == torch.float16
+        )
+        self.build_loaders(self.batch_size)
+
+    def build_loaders(self, batch_size: int) -> None:
+        """(Re)build the loaders and the schedule for ``batch_size`` (after an OOM too)."""
+        cfg = self.config.train
+        self.batch_size = batch_size
+        self.train_loader = make_loader(
+            self.train_ds,
+            batch_size,
+            True,
+            self.workers,
+            self.device,
+            cfg.seed,
+            self.sampler_weights,
+        )
+        self.val_loader = make_loader(
+            self.val_ds, batch_size, False, self.workers, self.device, cfg.seed
+        )
+        self.schedule = Schedule(cfg, self.optimizer, len(self.train_loader))
+
+    def is_better(self, val_acc: float, val_loss: float) -> bool:
+        if self.best is None:
+            return True
+        if self.config.train.early_stopping_metric == "val_loss":
+            return val_loss < self.best.val_loss
+        return (val_acc, -val_loss) > (self.best.val_acc, -self.best.val_loss)
+
+    def training_state(self, epoch: int) -> dict:
+        """What resuming needs besides the weights (all weights-only-loadable)."""
+        pipeline = self.train_ds.transform
+        return {
+            "epoch": epoch,
+            "batch_size": self.batch_size,
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": checkpoints.rng_state(),
+            "loader": self.train_loader.generator.get_state(),
+            "augment": [
+                json.dumps(pipeline.random_generator.bit_generator.state),
+                pipeline.py_random.getstate(),
+            ],
+            "history": [json.dumps(e.to_dict()) for e in self.history],
+            "best_epoch": self.best.epoch if self.best else 0,
+        }
+
+    def restore(self, weights: dict[str, torch.Tensor], state: dict) -> None:
+        """Continue where a saved ``last`` checkpoint left off."""
+        from studio.engine.events import from_dict
+
+        self.model.load_state_dict(weights)
+        if state["batch_size"] != self.batch_size:
+            self.build_loaders(state["batch_size"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.scaler.load_state_dict(state["scaler"])
+        checkpoints.set_rng_state(state["rng"])
+        self.train_loader.generator.set_state(state["loader"])
+        pipeline = self.train_ds.transform
+        pipeline.random_generator.bit_generator.state = json.loads(state["augment"][0])
+        pipeline.py_random.setstate(state["augment"][1])
+        self.history = [from_dict(json.loads(e)) for e in state["history"]]
+        self.best = next((e for e in self.history if e.epoch == state["best_epoch"]), None)
+        if self.best is not None and self.run_dir is not None:
+            self.best_state = checkpoints.load_weights(self.run_dir, "best")
+        self.start_epoch = state["epoch"] + 1
 
 
 def fit(
@@ -62,11 +157,79 @@ def fit(
     sink: EventSink,
     token: StopToken | None = None,
     run_dir: Path | None = None,
+    resume: bool = False,
+    callbacks: list[Callback] | None = None,
 ) -> RunResult:
     """Train as ``config`` says. Bad input raises :class:`StudioError` before any event;
-    once ``run_started`` is sent, ``run_finished`` always follows (finished, stopped, failed)."""
+    once ``run_started`` is sent, ``run_finished`` always follows (finished, stopped, failed).
+    ``resume`` continues ``run_dir``'s last checkpoint."""
     token = token or StopToken()
+    run = _prepare(config, sink, run_dir)
+    if resume:
+        if run_dir is None or not checkpoints.has_checkpoint(run_dir):
+            raise StudioError(f"Nothing to resume in {run_dir}: it has no checkpoint.")
+        run.restore(*checkpoints.load_last(run_dir))
     cfg = config.train
+    hooks: list[Callback] = [
+        LastCheckpoint(),
+        CoachCallback(CoachSettings(**config.coach.model_dump()), classes=len(run.classes)),
+    ]
+    if cfg.early_stopping:
+        hooks.append(EarlyStopping(cfg.early_stopping_patience, cfg.early_stopping_metric))
+    hooks += callbacks or []
+    trainable, total = trainable_summary(run.model)
+    sink(
+        RunStarted(
+            model=config.model.name,
+            device=device_label(run.device),
+            classes=list(run.classes),
+            train_images=len(run.train_ds),
+            val_images=len(run.val_ds),
+            epochs=cfg.epochs,
+            batches_per_epoch=len(run.train_loader),
+            skipped_images=run.skipped,
+            trainable_params=trainable,
+            total_params=total,
+            start_epoch=run.start_epoch,
+            test_images=run.test_images,
+        )
+    )
+    for hook in hooks:
+        hook.on_run_start(run)
+    started = time.perf_counter()
+    status, message = "finished", ""
+    try:
+        epoch = run.start_epoch
+        while epoch <= cfg.epochs and not run.stop_message:
+            try:
+                ended = _epoch(run, epoch, token)
+            except torch.OutOfMemoryError:
+                _halve_batch(run)
+                continue  # the same epoch again, with smaller batches
+            for hook in hooks:
+                hook.on_epoch_end(run, ended)
+            epoch += 1
+        message = run.stop_message
+    except Stopped:
+        status = "stopped"
+    except NonFiniteLoss as exc:
+        status, message = (
+            "failed",
+            (
+                f"The loss became NaN or infinite at epoch {exc.epoch}, batch {exc.batch}: the "
+                f"learning rate is probably too high (try 3–10× lower). Training stopped; the "
+                f"last good checkpoint and the best epoch are kept."
+            ),
+        )
+    except Exception as exc:
+        status, message = "failed", _explain(exc)
+        _end(run, hooks, status, started, message)
+        raise
+    return _end(run, hooks, status, started, message)
+
+
+def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Run:
+    cfg, mcfg = config.train, config.model
     index, skipped = trainable_index(config.data.sources, Edits.of(config.data))
     paths, labels = index.paths, index.labels
     assigned = assign_splits(
@@ -79,16 +242,13 @@ def fit(
     )
     train_idx = [i for i, split in enumerate(assigned) if split == "train"]
     val_idx = [i for i, split in enumerate(assigned) if split == "val"]
-    test_count = assigned.count("test")  # held out: never trained on nor used to pick epochs
-
-    _seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
-    mcfg = config.model
     if mcfg.strategy == "scratch" and mcfg.weights != "none":
         raise StudioError(
             "The 'scratch' strategy starts from random weights: use weights "
             "'none', or pick another strategy to fine-tune pre-trained weights."
         )
+    _seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
     model = create_model(
         mcfg.name, len(index.classes), mcfg.weights, mcfg.dropout, image_size=cfg.image_size
     )
@@ -100,16 +260,15 @@ def fit(
         mcfg.backbone_lr_factor,
         pretrained=mcfg.weights != "none",
     )
-    trainable, total = trainable_summary(model)
     model = model.to(device)
-    mean, std = normalisation(get_spec(mcfg.name))
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True
-    workers = auto_workers(device) if cfg.num_workers == "auto" else int(cfg.num_workers)
+    mean, std = normalisation(get_spec(mcfg.name))
+    train_labels = [labels[i] for i in train_idx]
     train_ds = ImageDataset(
         [paths[i] for i in train_idx],
-        [labels[i] for i in train_idx],
+        train_labels,
         augment.train_transform(config.augment, cfg.image_size, mean, std, seed=cfg.seed),
     )
     val_ds = ImageDataset(
@@ -117,184 +276,151 @@ def fit(
         [labels[i] for i in val_idx],
         augment.eval_transform(cfg.image_size, mean, std),
     )
-    train_loader = make_loader(train_ds, cfg.batch_size, True, workers, device, cfg.seed)
-    val_loader = make_loader(val_ds, cfg.batch_size, False, workers, device, cfg.seed)
-    optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, weight_decay=1e-4)
-    loss_fn = nn.CrossEntropyLoss()
-    amp = _autocast(device)
-    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and amp[1] == torch.float16)
-
+    class_weights = _inverse_frequency(train_labels, len(index.classes))
+    loss_weight = (
+        torch.tensor(class_weights, device=device) if cfg.class_weighting == "loss" else None
+    )
+    run = Run(
+        config=config,
+        run_dir=run_dir,
+        sink=sink,
+        device=device,
+        model=model,
+        classes=list(index.classes),
+        train_ds=train_ds,
+        val_ds=val_ds,
+        groups=groups,
+        workers=auto_workers(device) if cfg.num_workers == "auto" else int(cfg.num_workers),
+        batch_size=cfg.batch_size,
+        amp=autocast(device, cfg.mixed_precision),
+        loss_fn=nn.CrossEntropyLoss(weight=loss_weight, label_smoothing=cfg.label_smoothing),
+        sampler_weights=(
+            [class_weights[y] for y in train_labels] if cfg.class_weighting == "sampler" else None
+        ),
+        skipped=skipped,
+        test_images=assigned.count("test"),
+        mean=mean,
+        std=std,
+    )
     if run_dir is not None:
         atomic_write_text(run_dir / "config.json", config.model_dump_json(indent=2))
+        atomic_write_text(
+            run_dir / "environment.json",
+            json.dumps(checkpoints.environment(device_label(device)), indent=2),
+        )
         _save_split(run_dir, index.classes, paths, labels, assigned)
-    sink(
-        RunStarted(
-            model=config.model.name,
-            device=device_label(device),
-            classes=list(index.classes),
-            train_images=len(train_ds),
-            val_images=len(val_ds),
-            epochs=cfg.epochs,
-            batches_per_epoch=len(train_loader),
-            skipped_images=skipped,
-            trainable_params=trainable,
-            total_params=total,
-            test_images=test_count,
+    return run
+
+
+def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:
+    t0 = time.perf_counter()
+    train_loss, train_acc, seen = train_epoch(run, epoch, token, run.sink)
+    train_seconds = time.perf_counter() - t0
+    val_loss, val_acc = evaluate(run, token)
+    run.schedule.after_epoch(val_loss)
+    improved = run.is_better(val_acc, val_loss)
+    ended = EpochEnded(
+        epoch=epoch,
+        epochs=run.config.train.epochs,
+        train_loss=train_loss,
+        train_acc=train_acc,
+        val_loss=val_loss,
+        val_acc=val_acc,
+        lr=float(run.optimizer.param_groups[0]["lr"]),
+        seconds=time.perf_counter() - t0,
+        images_per_second=seen / max(train_seconds, 1e-9),
+        best_epoch=epoch if improved or run.best is None else run.best.epoch,
+    )
+    run.history.append(ended)
+    if improved:
+        run.best = ended
+        run.best_state = {
+            k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()
+        }
+        if run.run_dir is not None:
+            _save_best(run)
+    run.sink(ended)
+    return ended
+
+
+def _halve_batch(run: Run) -> None:
+    if run.device.type == "cuda":
+        torch.cuda.empty_cache()
+    smaller = run.batch_size // 2
+    if smaller < 1:
+        raise StudioError(
+            "The GPU ran out of memory even with a batch of 1 image: lower the "
+            "image size or pick a smaller model."
+        )
+    run.sink(
+        Notice(
+            message=f"Out of memory with batches of {run.batch_size}: retrying this "
+            f"epoch with batches of {smaller}."
         )
     )
-    started = time.perf_counter()
-    history: list[EpochEnded] = []
-    best: EpochEnded | None = None
-    best_state: dict[str, torch.Tensor] | None = None
-    coach = Coach(CoachSettings(**config.coach.model_dump()), classes=len(index.classes))
-    status, message = "finished", ""
-    try:
-        for epoch in range(1, cfg.epochs + 1):
-            t0 = time.perf_counter()
-            train_loss, train_acc, seen = _train_epoch(
-                model, train_loader, optimizer, loss_fn, scaler, amp, device, token, sink, epoch
-            )
-            train_seconds = time.perf_counter() - t0
-            val_loss, val_acc = _evaluate(model, val_loader, loss_fn, amp, device, token)
-            improved = best is None or (val_acc, -val_loss) > (best.val_acc, -best.val_loss)
-            ended = EpochEnded(
-                epoch=epoch,
-                epochs=cfg.epochs,
-                train_loss=train_loss,
-                train_acc=train_acc,
-                val_loss=val_loss,
-                val_acc=val_acc,
-                lr=float(optimizer.param_groups[0]["lr"]),
-                seconds=time.perf_counter() - t0,
-                images_per_second=seen / max(train_seconds, 1e-9),
-                best_epoch=epoch if improved or best is None else best.epoch,
-            )
-            history.append(ended)
-            if improved:
-                best = ended
-                best_state = {
-                    k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
-                }
-                if run_dir is not None:
-                    _save_model(run_dir, best_state, index.classes, config)
-            sink(ended)
-            for diagnosis in coach.update(_history(history)):
-                sink(_coach_event(diagnosis))
-            if cfg.early_stopping and epoch - ended.best_epoch >= cfg.early_stopping_patience:
-                message = (
-                    f"Stopped early: validation accuracy has not improved for "
-                    f"{cfg.early_stopping_patience} epochs."
-                )
-                break
-    except _Stopped:
-        status = "stopped"
-    except Exception as exc:
-        status, message = "failed", _explain(exc)
-        sink(_finished(status, best, started, message))
-        raise
-    if best_state is not None:
-        model.load_state_dict(best_state)  # the run keeps its best epoch, whatever happened
-    sink(_finished(status, best, started, message))
+    run.build_loaders(smaller)
+
+
+def _end(run: Run, hooks: list[Callback], status: str, started: float, message: str) -> RunResult:
+    if run.best_state is not None:
+        run.model.load_state_dict(run.best_state)  # the run keeps its best epoch
+    for hook in hooks:
+        hook.on_run_end(run, status)
+    best = run.best
+    run.sink(
+        RunFinished(
+            status=status,
+            best_epoch=best.epoch if best else None,
+            best_val_acc=best.val_acc if best else None,
+            seconds=time.perf_counter() - started,
+            message=message,
+        )
+    )
     return RunResult(
         status=status,
         best_epoch=best.epoch if best else None,
         best_val_acc=best.val_acc if best else None,
-        history=history,
-        classes=list(index.classes),
-        model=model,
+        history=run.history,
+        classes=run.classes,
+        model=run.model,
     )
 
 
-def _history(epochs: list[EpochEnded]) -> History:
-    return History(
-        train_loss=[e.train_loss for e in epochs],
-        val_loss=[e.val_loss for e in epochs],
-        train_acc=[e.train_acc for e in epochs],
-        val_acc=[e.val_acc for e in epochs],
-    )
-
-
-def _coach_event(d: Diagnosis) -> OverfittingDetected | TrainingWarning:
-    kind = OverfittingDetected if d.is_overfitting else TrainingWarning
-    return kind(epoch=d.epoch, signal=d.signal, detail=d.detail, began=d.began)
-
-
-def _train_epoch(model, loader, optimizer, loss_fn, scaler, amp, device, token, sink, epoch):
-    set_train_mode(model)
-    total_loss = total_correct = total_seen = 0.0
-    batches = len(loader)
-    for batch, (images, targets) in enumerate(loader, start=1):
-        if token.checkpoint():
-            raise _Stopped
-        images, targets = _to_device(images, targets, device)
-        with amp[0]:
-            logits = model(images)
-            loss = loss_fn(logits, targets)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        n = targets.numel()
-        batch_loss = float(loss.detach())
-        batch_correct = float((logits.argmax(1) == targets).sum())
-        total_loss += batch_loss * n
-        total_correct += batch_correct
-        total_seen += n
-        sink(
-            BatchEnded(
-                epoch=epoch, batch=batch, batches=batches, loss=batch_loss, acc=batch_correct / n
-            )
+def _save_best(run: Run) -> None:
+    cfg = run.config
+    try:
+        checkpoints.save_best(
+            run.run_dir,
+            run.best_state,
+            {
+                "classes": run.classes,
+                "model": cfg.model.name,
+                "image_size": cfg.train.image_size,
+                "mean": list(run.mean),
+                "std": list(run.std),
+                "best_epoch": run.best.epoch,
+                "weights": cfg.model.weights,
+            },
         )
-    seen = max(total_seen, 1.0)
-    return total_loss / seen, total_correct / seen, int(total_seen)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StudioError(
+                "The disk is full: the best model could not be saved. The "
+                "previous checkpoint is intact; free some space and resume."
+            ) from exc
+        raise
 
 
-@torch.no_grad()
-def _evaluate(model, loader, loss_fn, amp, device, token) -> tuple[float, float]:
-    model.eval()
-    total_loss = total_correct = total_seen = 0.0
-    for images, targets in loader:
-        if token.checkpoint():
-            raise _Stopped
-        images, targets = _to_device(images, targets, device)
-        with amp[0]:
-            logits = model(images)
-        total_loss += float(loss_fn(logits.float(), targets)) * targets.numel()
-        total_correct += float((logits.argmax(1) == targets).sum())
-        total_seen += targets.numel()
-    seen = max(total_seen, 1.0)
-    return total_loss / seen, total_correct / seen
-
-
-def _to_device(images: torch.Tensor, targets: torch.Tensor, device: torch.device):
-    if device.type == "cuda":
-        images = images.to(device, non_blocking=True, memory_format=torch.channels_last)
-        return images, targets.to(device, non_blocking=True)
-    return images.to(device), targets.to(device)
-
-
-def _autocast(device: torch.device):
-    """Mixed precision on CUDA: bf16 where the GPU has it, else fp16 with a grad scaler."""
-    if device.type != "cuda":
-        return nullcontext(), torch.float32
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype), dtype
+def _inverse_frequency(labels: list[int], classes: int) -> list[float]:
+    counts = np.bincount(np.asarray(labels, dtype=int), minlength=classes).astype(float)
+    weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / classes, 0.0)
+    return weights.tolist()
 
 
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def _save_model(
-    run_dir: Path, state: dict[str, torch.Tensor], classes: list[str], config: ProjectConfig
-) -> None:
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(run_dir / "best.pt", buffer.getvalue())
-    meta = {"classes": classes, "model": config.model.name, "image_size": config.train.image_size}
-    atomic_write_text(run_dir / "model.json", json.dumps(meta, indent=2))
 
 
 def _save_split(
@@ -308,18 +434,15 @@ def _save_split(
     atomic_write_text(run_dir / "split.json", json.dumps(data, indent=1, ensure_ascii=False))
 
 
-def _finished(status: str, best: EpochEnded | None, started: float, message: str) -> RunFinished:
-    return RunFinished(
-        status=status,
-        best_epoch=best.epoch if best else None,
-        best_val_acc=best.val_acc if best else None,
-        seconds=time.perf_counter() - started,
-        message=message,
-    )
-
-
 def _explain(exc: Exception) -> str:
     text = str(exc)
-    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text.lower():
-        return "The GPU ran out of memory: lower the batch size or the image size."
+    if isinstance(exc, StudioError):
+        return text
+    if "DataLoader worker" in text:
+        return (
+            "A data-loader worker process died (often out of memory): set the loader "
+            "workers to 0 or lower the batch size."
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "The disk is full: free some space; the previous checkpoint is intact."
     return f"{type(exc).__name__}: {text}"
