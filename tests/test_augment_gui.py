@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from conftest import drop_folders
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPushButton
@@ -13,16 +12,6 @@ from studio.qt import MainWindow
 from studio.resources import sample_dataset
 
 TIMEOUT = 30_000
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    assert not win.model.tasks.busy
 
 
 def grid_images(window: MainWindow) -> list:

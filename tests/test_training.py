@@ -63,8 +63,9 @@ def test_resume_gives_the_same_run_as_no_interruption(dataset: Path, tmp_path: P
     whole: list = []
     fit(config(dataset, epochs=3), whole.append, run_dir=tmp_path / "whole")
     token, first = StopToken(), []
-    stopped = fit(config(dataset, epochs=3), _stop_after(2, token, first), token,
-                  run_dir=tmp_path / "cut")
+    stopped = fit(
+        config(dataset, epochs=3), _stop_after(2, token, first), token, run_dir=tmp_path / "cut"
+    )
     assert stopped.status == "stopped"
     assert json.loads((tmp_path / "cut" / "last.json").read_text())["epoch"] == 2
     rest: list = []
@@ -75,7 +76,8 @@ def test_resume_gives_the_same_run_as_no_interruption(dataset: Path, tmp_path: P
     expected = [e for e in whole if isinstance(e, EpochEnded)][-1]
     got = [e for e in rest if isinstance(e, EpochEnded)][-1]
     assert (got.train_loss, got.val_loss, got.val_acc) == pytest.approx(
-        (expected.train_loss, expected.val_loss, expected.val_acc), rel=1e-6)
+        (expected.train_loss, expected.val_loss, expected.val_acc), rel=1e-6
+    )
 
 
 def test_best_weights_are_restored_and_saved(dataset: Path, tmp_path: Path):
@@ -165,8 +167,14 @@ def test_pause_holds_training_until_resumed(dataset: Path):
 
 
 def test_early_stopping_keeps_the_best_epoch(noise_dataset: Path):
-    cfg = config(noise_dataset, epochs=30, early_stopping=True, early_stopping_patience=2,
-                 learning_rate=0.003, schedule="constant")
+    cfg = config(
+        noise_dataset,
+        epochs=30,
+        early_stopping=True,
+        early_stopping_patience=2,
+        learning_rate=0.003,
+        schedule="constant",
+    )
     cfg.augment.preset = "none"
     cfg.train.image_size = 16
     events: list = []
@@ -189,8 +197,11 @@ def test_full_disk_fails_clearly_and_keeps_the_previous_checkpoint(
     monkeypatch.setattr(checkpoints, "save_weights", save)
     events: list = []
     with pytest.raises(Exception):  # noqa: B017 - the run reports it, then re-raises
-        fit(config(dataset, epochs=3, schedule="constant", learning_rate=0.003), events.append,
-            run_dir=tmp_path / "r")
+        fit(
+            config(dataset, epochs=3, schedule="constant", learning_rate=0.003),
+            events.append,
+            run_dir=tmp_path / "r",
+        )
     assert events[-1].status == "failed" and "disk is full" in events[-1].message
     weights, state = checkpoints.load_last(tmp_path / "r")
     assert state["epoch"] >= 1 and weights
@@ -199,11 +210,27 @@ def test_full_disk_fails_clearly_and_keeps_the_previous_checkpoint(
 def test_cli_resume_and_settings(dataset: Path, tmp_path: Path):
     token, events = StopToken(), []
     fit(config(dataset, epochs=2), _stop_after(1, token, events), token, run_dir=tmp_path / "r")
-    done = subprocess.run([sys.executable, "-m", "studio", "train", "--resume",
-                           str(tmp_path / "r")], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "studio", "train", "--resume", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "epoch   2/2" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "studio", "train", "--data", str(dataset),
-                           "--set", "train.optimiser=sgd", "--out", str(tmp_path / "x")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "train",
+            "--data",
+            str(dataset),
+            "--set",
+            "train.optimiser=sgd",
+            "--out",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "SECTION.FIELD=VALUE" in done.stderr

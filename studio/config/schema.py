@@ -111,7 +111,7 @@ class TrainConfig(_Section):
     """The knobs of the training loop."""
 
     epochs: int = Field(
-        5,
+        10,
         ge=1,
         le=1000,
         title="Epochs",

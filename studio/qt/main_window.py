@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._run_started_at = 0.0
         self._total_batches = 1
         self._speed = ""
+        self._last_status: str | None = None
         self._build_docks()
         self._build_central()
         self._build_menus()
@@ -126,12 +127,18 @@ class MainWindow(QMainWindow):
         self.stop_button = _named(QPushButton("Stop"), "stopButton", "Stop")
         self.stop_button.setToolTip("Stop after the current batch; the best model so far is kept.")
         self.stop_button.setEnabled(False)
+        self.pause_button = _named(QPushButton("Pause"), "pauseButton", "Pause")
+        self.pause_button.setToolTip("Hold training after the current batch; continue any time.")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setEnabled(False)
+        self.pause_button.toggled.connect(self._pause_toggled)
         self.progress = _named(QProgressBar(), "progressBar", "Training progress")
         self.progress.setTextVisible(False)
         self.progress_label = _named(QLabel("Ready"), "progressLabel", "Training status")
         self.result_label = _named(QLabel(), "resultLabel", "Last result")
         controls = QHBoxLayout()
         controls.addWidget(self.train_button)
+        controls.addWidget(self.pause_button)
         controls.addWidget(self.stop_button)
         controls.addWidget(self.progress, 1)
         controls.addWidget(self.progress_label)
@@ -172,7 +179,13 @@ class MainWindow(QMainWindow):
         start.triggered.connect(self.start_training)
         stop = QAction("&Stop", self)
         stop.triggered.connect(self.controller.stop)
-        train_menu.addActions([start, stop])
+        self.resume_action = QAction("&Resume last run", self)
+        self.resume_action.setToolTip(
+            "Continue a stopped or interrupted run from its last checkpoint."
+        )
+        self.resume_action.setEnabled(False)
+        self.resume_action.triggered.connect(lambda: self.resume_training())
+        train_menu.addActions([start, stop, self.resume_action])
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -201,6 +214,7 @@ class MainWindow(QMainWindow):
         self.controller.epoch_ended.connect(self._epoch_ended)
         self.controller.run_finished.connect(self._run_finished)
         self.controller.coach_spoke.connect(self._coach_spoke)
+        self.controller.noticed.connect(lambda e: self.statusBar().showMessage(e.message, 15_000))
         self.banner.stop_requested.connect(self.controller.stop)
         self.device_detected.connect(self._device_detected)
 
@@ -292,11 +306,57 @@ class MainWindow(QMainWindow):
         self.controller.start(self.model.config, self.last_run_dir)
         self._set_training(True)
 
+    def resume_training(self, run_dir: Path | None = None) -> None:
+        """Continue ``run_dir`` (default: the last run) from its last checkpoint."""
+        from studio.config import ProjectConfig
+        from studio.engine.events import from_dict
+        from studio.engine.runlog import read_events
+
+        run_dir = run_dir or self.last_run_dir
+        if self.controller.running or run_dir is None:
+            return
+        try:
+            config = ProjectConfig.model_validate_json((run_dir / "config.json").read_text())
+            past = [
+                from_dict(e)
+                for e in read_events(run_dir / "events.jsonl")
+                if e.get("event") == "epoch_ended"
+            ]
+        except (OSError, ValueError) as exc:
+            self.show_message(f"Cannot resume {run_dir.name}: {exc}")
+            return
+        self.message.hide()
+        self.plots.build()
+        self.plots.reset(epochs=config.train.epochs)
+        for event in past:
+            self.plots.add_epoch(event)
+        self.last_run_dir = run_dir
+        self.progress_label.setText("Resuming…")
+        self.controller.start(config, run_dir, resume=True)
+        self._set_training(True)
+
+    def _pause_toggled(self, paused: bool) -> None:
+        self.controller.set_paused(paused)
+        self.pause_button.setText("Continue" if paused else "Pause")
+        if paused:
+            self.progress_label.setText("Paused: click Continue to go on")
+
     def _set_training(self, training: bool) -> None:
         self.train_button.setEnabled(not training)
         self.stop_button.setEnabled(training)
+        self.pause_button.setEnabled(training)
+        if not training:
+            self.pause_button.setChecked(False)
+        self.resume_action.setEnabled(not training and self._can_resume())
         for name in ("datasetBrowser", "modelPicker", "hyperparameterPanel"):
             self.docks[name].widget().setEnabled(not training)
+
+    def _can_resume(self) -> bool:
+        run = self.last_run_dir
+        if run is None or not (run / "last.json").is_file():
+            return False
+        final = self._last_status
+        return final in ("stopped", "failed", "interrupted")
 
     def _run_started(self, event) -> None:
         self._run_started_at = time.perf_counter()
@@ -335,6 +395,7 @@ class MainWindow(QMainWindow):
 
     def _run_finished(self, event) -> None:
         self.plots.finish()
+        self._last_status = event.status
         self._set_training(False)
         self.banner.training_ended()
         self._speed = ""
@@ -370,7 +431,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop training and background work before the window goes away."""
         self.controller.shutdown()
-        self.model.tasks.wait_all()
+        self.model.tasks.close()
         super().closeEvent(event)
 
 

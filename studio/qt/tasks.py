@@ -40,6 +40,7 @@ class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._threads: set[FunctionThread] = set()
+        self._closed = False
 
     def start(
         self,
@@ -47,9 +48,12 @@ class TaskRunner(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[Exception], None] | None = None,
         stop: Callable[[], None] | None = None,
-    ) -> FunctionThread:
+    ) -> FunctionThread | None:
         """Run ``fn`` off the GUI thread; ``stop`` (e.g. a token's ``stop``) is called by
-        :meth:`stop_all` so long work can end early when the window closes."""
+        :meth:`stop_all` so long work can end early when the window closes. After
+        :meth:`close` nothing starts any more (``None`` is returned)."""
+        if self._closed:
+            return None
         thread = FunctionThread(fn)
         thread.on_success, thread.on_failure = on_success, on_failure
         thread.stop = stop
@@ -69,6 +73,11 @@ class TaskRunner(QObject):
         for thread in list(self._threads):
             if thread.stop is not None:
                 thread.stop()
+
+    def close(self, timeout_ms: int = 10_000) -> bool:
+        """For window close: refuse new work, stop what can stop, wait for the rest."""
+        self._closed = True
+        return self.wait_all(timeout_ms)
 
     def wait_all(self, timeout_ms: int = 10_000) -> bool:
         """Stop what can be stopped, then block until every thread has finished; ``False``

@@ -13,6 +13,7 @@ from studio.engine.events import (
     BatchEnded,
     EpochEnded,
     Event,
+    Notice,
     OverfittingDetected,
     RunFinished,
     RunStarted,
@@ -27,8 +28,11 @@ class TrainingThread(QThread):
 
     events = Signal(object)
 
-    def __init__(self, config: ProjectConfig, run_dir: Path | None, token: StopToken) -> None:
+    def __init__(
+        self, config: ProjectConfig, run_dir: Path | None, token: StopToken, resume: bool = False
+    ) -> None:
         super().__init__()
+        self.resume = resume
         self.config = config
         self.run_dir = run_dir
         self.token = token
@@ -45,7 +49,7 @@ class TrainingThread(QThread):
 
             writer = JsonlWriter(self.run_dir / "events.jsonl") if self.run_dir else None
             try:
-                fit(self.config, self._sink(writer), self.token, self.run_dir)
+                fit(self.config, self._sink(writer), self.token, self.run_dir, self.resume)
             finally:
                 if writer:
                     writer.close()
@@ -86,7 +90,8 @@ class TrainingController(QObject):
     """Starts and stops training; every signal is delivered on the GUI thread.
 
     ``run_started(RunStarted)``, ``batches_ended(list[BatchEnded])``,
-    ``epoch_ended(EpochEnded)``, ``coach_spoke(OverfittingDetected | TrainingWarning)``, and
+    ``epoch_ended(EpochEnded)``, ``coach_spoke(OverfittingDetected | TrainingWarning)``,
+    ``noticed(Notice)``, and
     ``run_finished(RunFinished)``, emitted exactly once per
     :meth:`start`, after the worker thread has ended (status finished, stopped or failed).
     """
@@ -95,6 +100,7 @@ class TrainingController(QObject):
     batches_ended = Signal(object)
     epoch_ended = Signal(object)
     coach_spoke = Signal(object)
+    noticed = Signal(object)
     run_finished = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -108,13 +114,15 @@ class TrainingController(QObject):
     def running(self) -> bool:
         return self.thread is not None
 
-    def start(self, config: ProjectConfig, run_dir: Path | None = None) -> None:
+    def start(
+        self, config: ProjectConfig, run_dir: Path | None = None, resume: bool = False
+    ) -> None:
         if self.running:
             raise RuntimeError("Training is already running.")
         self.config = config.model_copy(deep=True)  # later edits wait for the next run
         self.token = StopToken()
         self._final = None
-        self.thread = TrainingThread(self.config, run_dir, self.token)
+        self.thread = TrainingThread(self.config, run_dir, self.token, resume)
         self.thread.events.connect(self._on_events)
         self.thread.finished.connect(self._on_thread_finished)
         self.thread.start()
@@ -123,6 +131,18 @@ class TrainingController(QObject):
         """Ask the worker to stop at the next batch (it answers within a batch)."""
         if self.token is not None:
             self.token.stop()
+
+    def set_paused(self, paused: bool) -> None:
+        """Hold the worker between two batches, or let it go on."""
+        if self.token is not None:
+            if paused:
+                self.token.pause()
+            else:
+                self.token.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self.token is not None and self.token.paused
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
         """Stop and wait for the worker, for window close; ``True`` once it has ended."""
@@ -144,6 +164,8 @@ class TrainingController(QObject):
                 self.epoch_ended.emit(event)
             elif isinstance(event, OverfittingDetected | TrainingWarning):
                 self.coach_spoke.emit(event)
+            elif isinstance(event, Notice):
+                self.noticed.emit(event)
             elif isinstance(event, RunFinished):
                 self._final = event
         if batches:

@@ -15,40 +15,16 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
-    QDoubleSpinBox,
     QFrame,
     QGridLayout,
     QLabel,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.config import AugmentConfig
 from studio.config.augment import STEP_TYPES
-from studio.qt.forms import bounds, field, tooltip
-
-
-def number_input(section: type[BaseModel], name: str, object_name: str) -> QAbstractSpinBox:
-    """A spin box for one numeric field: its range, a step that suits the range, a tooltip."""
-    info = field(section, name)
-    low, high = bounds(info)
-    low = 0 if low is None else low
-    high = 100 if high is None else high
-    if info.annotation is int:
-        box: QAbstractSpinBox = QSpinBox()
-        box.setRange(int(low), int(high))
-    else:
-        box = QDoubleSpinBox()
-        wide = high - low >= 90
-        box.setDecimals(0 if wide else 2)
-        box.setSingleStep(5.0 if wide else 0.05 if high - low > 0.4 else 0.01)
-        box.setRange(float(low), float(high))
-    box.setObjectName(object_name)
-    box.setAccessibleName(info.title or name)
-    box.setToolTip(tooltip(info))
-    box.setKeyboardTracking(False)  # one edit per value, not per keystroke
-    return box
+from studio.qt.forms import field, number_input
 
 
 class PipelineEditor(QWidget):

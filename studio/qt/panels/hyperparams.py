@@ -1,36 +1,155 @@
-"""The hyperparameter dock: the training knobs, generated from the typed config."""
+"""The hyperparameter dock: every training knob, generated from the typed config.
+
+Names, ranges and rule-of-thumb tooltips come from :mod:`studio.config.schema`; object names
+are the field names in camelCase plus ``Input`` (``epochsInput``, ``learningRateInput``…).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from typing import Any
 
-from studio.config import TrainConfig
-from studio.qt.forms import field, spin_box
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.config import ModelConfig, TrainConfig
+from studio.qt.forms import field, input_for, on_change, set_value
 from studio.qt.project_model import ProjectModel
 
-# config field -> stable objectName that tests and automation rely on
-INPUTS = {
-    "epochs": "epochsInput",
-    "batch_size": "batchSizeInput",
-    "learning_rate": "learningRateInput",
-    "image_size": "imageSizeInput",
+SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Basics",
+        [
+            ("train", "epochs"),
+            ("train", "batch_size"),
+            ("train", "learning_rate"),
+            ("train", "image_size"),
+        ],
+    ),
+    (
+        "Optimizer",
+        [
+            ("train", "optimizer"),
+            ("train", "weight_decay"),
+            ("train", "schedule"),
+            ("train", "warmup_epochs"),
+            ("train", "step_every"),
+        ],
+    ),
+    (
+        "Against overfitting",
+        [
+            ("model", "dropout"),
+            ("train", "label_smoothing"),
+            ("train", "early_stopping"),
+            ("train", "early_stopping_patience"),
+            ("train", "early_stopping_metric"),
+            ("train", "class_weighting"),
+        ],
+    ),
+    (
+        "Advanced",
+        [
+            ("train", "mixed_precision"),
+            ("train", "seed"),
+            ("train", "num_workers"),
+            ("train", "device"),
+        ],
+    ),
+]
+SCHEMAS = {"train": TrainConfig, "model": ModelConfig}
+PRESETS: dict[str, dict[str, Any]] = {
+    "Quick look": {
+        "epochs": 3,
+        "schedule": "constant",
+        "label_smoothing": 0.0,
+        "early_stopping": False,
+        "weight_decay": 1e-4,
+    },
+    "Balanced": {  # the defaults
+        name: TrainConfig.model_fields[name].default
+        for name in (
+            "epochs",
+            "schedule",
+            "warmup_epochs",
+            "label_smoothing",
+            "early_stopping",
+            "weight_decay",
+        )
+    },
+    "Best accuracy": {
+        "epochs": 40,
+        "schedule": "cosine",
+        "warmup_epochs": 1.0,
+        "label_smoothing": 0.1,
+        "early_stopping": True,
+        "early_stopping_patience": 6,
+        "weight_decay": 1e-2,
+    },
 }
+KEPT_ON_RESET = ("image_size", "device", "num_workers")  # follow the data and the machine
+
+
+def object_name(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest) + "Input"
 
 
 class HyperparameterPanel(QWidget):
-    """Edits ``config.train``; follows the model when the config changes elsewhere."""
+    """Edits ``config.train`` (and the dropout); follows the config when it changes elsewhere.
+
+    ``lr_found(suggestion)`` fires on the GUI thread when the learning-rate finder is done.
+    """
+
+    lr_found = Signal(float)
 
     def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.inputs = {}
-        for name, object_name in INPUTS.items():
-            box = spin_box(TrainConfig, name, object_name)
-            box.valueChanged.connect(lambda value, name=name: self._edited(name, value))
-            form.addRow(QLabel(field(TrainConfig, name).title), box)
-            self.inputs[name] = box
+        self.inputs: dict[str, QWidget] = {}
+        self.finding = None
+        self.preset = QComboBox()
+        self.preset.setObjectName("trainingPresetInput")
+        self.preset.setToolTip(
+            "Quick look: a few epochs to see if it learns at all. Balanced: "
+            "a sound default. Best accuracy: longer, regularised, stops by "
+            "itself."
+        )
+        self.preset.addItem("Custom")
+        self.preset.addItems(list(PRESETS))
+        self.preset.activated.connect(lambda _: self.apply_preset(self.preset.currentText()))
+        reset = QPushButton("Reset")
+        reset.setObjectName("resetSettingsButton")
+        reset.setToolTip("Every training setting back to its default (image size kept).")
+        reset.clicked.connect(self.reset_to_defaults)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Preset"))
+        top.addWidget(self.preset, 1)
+        top.addWidget(reset)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        for title, fields in SECTIONS:
+            box = QGroupBox(title)
+            form = QFormLayout(box)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            for section, name in fields:
+                widget = input_for(SCHEMAS[section], name, object_name(name))
+                on_change(widget, lambda value, s=section, n=name: self._edited(s, n, value))
+                form.addRow(field(SCHEMAS[section], name).title, widget)
+                self.inputs[name] = widget
+                if name == "learning_rate":
+                    form.addRow("", self._lr_finder_row())
+            body_layout.addWidget(box)
         self.inputs["image_size"].setSuffix(" px")
         hint = QLabel(
             "Start simple: the defaults train well. Hover over a knob for its rule of thumb, "
@@ -38,21 +157,139 @@ class HyperparameterPanel(QWidget):
         )
         hint.setWordWrap(True)
         hint.setObjectName("hint")
+        body_layout.addWidget(hint)
+        body_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(hint)
-        layout.addStretch(1)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(scroll, 1)
         model.config_changed.connect(self.sync_from_model)
         self.sync_from_model()
 
-    def _edited(self, name: str, value: float) -> None:
-        self.model.update("train", **{name: value})
+    # -- edits --------------------------------------------------------------------------
+    def _edited(self, section: str, name: str, value: Any) -> None:
+        self.model.update(section, **{name: value})
+        self.preset.setCurrentIndex(0)
+
+    def apply_preset(self, name: str) -> None:
+        if name in PRESETS:
+            self.model.update("train", **PRESETS[name])
+            self.preset.setCurrentText(name)
+
+    def reset_to_defaults(self) -> None:
+        defaults = TrainConfig()
+        values = {
+            k: getattr(defaults, k) for k in TrainConfig.model_fields if k not in KEPT_ON_RESET
+        }
+        self.model.update("train", **values)
+        self.model.update("model", dropout=ModelConfig().dropout)
+        self.preset.setCurrentIndex(0)
 
     def sync_from_model(self) -> None:
-        train = self.model.config.train
-        for name, box in self.inputs.items():
-            value = getattr(train, name)
-            if box.value() != value:
-                box.blockSignals(True)
-                box.setValue(value)
-                box.blockSignals(False)
+        cfg = self.model.config
+        for name, widget in self.inputs.items():
+            section = cfg.model if name in ModelConfig.model_fields else cfg.train
+            set_value(widget, getattr(section, name))
+        train = cfg.train
+        self.inputs["warmup_epochs"].setEnabled(train.schedule == "cosine")
+        self.inputs["step_every"].setEnabled(train.schedule == "step")
+        for name in ("early_stopping_patience", "early_stopping_metric"):
+            self.inputs[name].setEnabled(train.early_stopping)
+
+    # -- learning-rate finder -----------------------------------------------------------
+    def _lr_finder_row(self) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.find_button = QPushButton("Find learning rate")
+        self.find_button.setObjectName("findLrButton")
+        self.find_button.setToolTip(
+            "A range test: trains a throw-away copy for ~100 steps with "
+            "a rising learning rate and suggests where the loss falls "
+            "fastest. Needs images."
+        )
+        self.find_button.clicked.connect(self.find_learning_rate)
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setObjectName("applyLrButton")
+        self.apply_button.hide()
+        self.apply_button.clicked.connect(self._apply_suggestion)
+        layout.addWidget(self.find_button)
+        layout.addWidget(self.apply_button)
+        self.lr_plot_area = QVBoxLayout()
+        wrapper = QWidget()
+        outer = QVBoxLayout(wrapper)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(row)
+        outer.addLayout(self.lr_plot_area)
+        self.lr_note = QLabel()
+        self.lr_note.setObjectName("hint")
+        self.lr_note.setWordWrap(True)
+        outer.addWidget(self.lr_note)
+        return wrapper
+
+    def find_learning_rate(self) -> None:
+        """Run the range test in the background; the result is plotted and can be applied."""
+        if self.model.index is None or len(self.model.index) == 0:
+            self.lr_note.setText("Add images first: the finder trains on them.")
+            return
+        from studio.engine.control import StopToken
+
+        config = self.model.config.model_copy(deep=True)
+        token = StopToken()
+        self.find_button.setEnabled(False)
+        self.lr_note.setText("Sweeping the learning rate…")
+
+        def sweep():
+            from studio.engine.lr_finder import find_lr
+
+            return find_lr(config, token)
+
+        self.model.tasks.start(sweep, self._found, self._finder_failed, stop=token.stop)
+
+    def _found(self, finding) -> None:
+        self.finding = finding
+        self.find_button.setEnabled(True)
+        self._plot(finding)
+        self.apply_button.setText(f"Apply {finding.suggestion:.1e}")
+        self.apply_button.show()
+        self.lr_note.setText(
+            f"Suggested: {finding.suggestion:.1e}, where the loss falls fastest. The loss "
+            f"curve should be falling there; pick lower for fine-tuning pre-trained models."
+        )
+        self.lr_found.emit(finding.suggestion)
+
+    def _finder_failed(self, exc: Exception) -> None:
+        self.find_button.setEnabled(True)
+        self.lr_note.setText(f"The learning-rate finder failed: {exc}")
+
+    def _apply_suggestion(self) -> None:
+        if self.finding is not None:
+            self.model.update("train", learning_rate=float(f"{self.finding.suggestion:.2g}"))
+
+    def _plot(self, finding) -> None:
+        import pyqtgraph as pg
+
+        while self.lr_plot_area.count():
+            old = self.lr_plot_area.takeAt(0).widget()
+            if old is not None:
+                old.deleteLater()
+        plot = pg.PlotWidget()
+        plot.setObjectName("lrFinderPlot")
+        plot.setMinimumHeight(150)
+        item = plot.getPlotItem()
+        item.setLogMode(x=True, y=False)
+        item.setLabel("bottom", "Learning rate")
+        item.setLabel("left", "Loss (smoothed)")
+        item.plot(finding.lrs, finding.losses, pen=pg.mkPen("#3b82f6", width=2))
+        import math
+
+        item.addItem(
+            pg.InfiniteLine(
+                pos=math.log10(finding.suggestion), angle=90, pen=pg.mkPen("#f97316", width=2)
+            )
+        )
+        self.lr_plot_area.addWidget(plot)

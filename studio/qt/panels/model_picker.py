@@ -269,7 +269,7 @@ class ModelPickerPanel(QWidget):
             download(spec, self._report, token)
             return spec.name
 
-        self.model.tasks.start(fetch, self._downloaded, self._download_failed)
+        self.model.tasks.start(fetch, self._downloaded, self._download_failed, stop=token.stop)
 
     def _report(self, done: int, total: int) -> None:
         """Called on the worker thread; QProgressBar updates are queued via invokeMethod."""
