@@ -63,10 +63,9 @@ class EpochEnded(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class OverfittingDetected(Event):
-    """The coach saw the curves diverge; ``began`` is where the divergence started."""
+class CoachSaid(Event):
+    """What the overfitting coach found; ``began`` is the epoch where the trouble started."""
 
-    name: ClassVar[str] = "overfitting_detected"
     epoch: int
     signal: str
     detail: str
@@ -74,14 +73,18 @@ class OverfittingDetected(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class TrainingWarning(Event):
-    """The coach saw another problem: ``underfitting`` or ``lr_too_high``."""
+class OverfittingDetected(CoachSaid):
+    """The training and validation curves diverge (``val_loss_rising``, ``accuracy_gap``,
+    ``val_plateau``)."""
+
+    name: ClassVar[str] = "overfitting_detected"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrainingWarning(CoachSaid):
+    """Another problem: ``underfitting`` or ``lr_too_high``."""
 
     name: ClassVar[str] = "training_warning"
-    epoch: int
-    signal: str
-    detail: str
-    began: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -22,24 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.config.errors import field_bounds as bounds
+
 AUTO = -1  # the spin-box value shown as "auto" for ``int | Literal["auto"]`` fields
 
 
 def field(section: type[BaseModel], name: str) -> FieldInfo:
     return section.model_fields[name]
-
-
-def bounds(info: FieldInfo) -> tuple[float | None, float | None]:
-    """The (low, high) limits declared with ``ge``/``gt``/``le``/``lt`` on a field."""
-    low = high = None
-    for rule in info.metadata:
-        for attr in ("ge", "gt"):
-            if getattr(rule, attr, None) is not None:
-                low = getattr(rule, attr)
-        for attr in ("le", "lt"):
-            if getattr(rule, attr, None) is not None:
-                high = getattr(rule, attr)
-    return low, high
 
 
 def tooltip(info: FieldInfo) -> str:
