@@ -219,3 +219,63 @@ def test_model_picker_lists_the_catalogue_and_switches_strategy(qtbot, window):
     assert visible == ["mobilenet_v3_small", "mobilenet_v3_large"]
     picker.table.sortItems(1)  # by parameters, numerically
     assert picker._name_at(0) == "small_cnn"
+
+
+def _weights_file(tmp_path: Path, name: str = "resnet18") -> Path:
+    torch.manual_seed(0)
+    path = tmp_path / f"{name}.pth"
+    torch.save(create_model(name, num_classes=1000).state_dict(), path)
+    return path
+
+
+def _probe_config(data: Path, weights: Path, cache: bool):
+    from studio.config import AugmentConfig, ProjectConfig
+
+    cfg = ProjectConfig()
+    cfg.data.sources = [data]
+    cfg.augment = AugmentConfig.from_preset("none")
+    cfg.model.name, cfg.model.weights, cfg.model.strategy = "resnet18", str(weights), "linear"
+    cfg.train.epochs, cfg.train.image_size, cfg.train.batch_size = 2, 32, 8
+    cfg.train.feature_cache = cache
+    return cfg
+
+
+def test_linear_probe_on_cached_features_matches_the_full_pass(dataset: Path, tmp_path: Path):
+    from studio.engine.events import EpochEnded, Notice
+    from studio.engine.trainer import fit
+
+    weights = _weights_file(tmp_path)
+    runs = {}
+    for cache in (True, False):
+        events: list = []
+        fit(_probe_config(dataset, weights, cache), events.append, run_dir=tmp_path / str(cache))
+        runs[cache] = events
+    cached = [e for e in runs[True] if isinstance(e, EpochEnded)]
+    full = [e for e in runs[False] if isinstance(e, EpochEnded)]
+    assert [e.val_loss for e in cached] == pytest.approx([e.val_loss for e in full], rel=1e-4)
+    assert any(isinstance(e, Notice) and "features once" in e.message for e in runs[True])
+    assert not any(isinstance(e, Notice) for e in runs[False])
+    assert len(list((tmp_path / "True").glob("features-*.safetensors"))) == 1
+    assert not list((tmp_path / "False").glob("features-*"))
+
+
+def test_feature_cache_hits_and_is_invalidated_by_a_changed_file(dataset: Path, tmp_path: Path):
+    from studio.engine import feature_cache
+    from studio.engine.control import StopToken
+    from studio.engine.trainer import _prepare
+
+    cfg = _probe_config(dataset, _weights_file(tmp_path), cache=True)
+    run = _prepare(cfg, lambda e: None, tmp_path / "run")
+    key = feature_cache.cache_key(cfg, run.mean, run.std, *run.keys)
+    first, hit = feature_cache.features(run, StopToken(), key)
+    assert not hit and first["train_x"].shape == (len(run.train_ds), 512)
+    again, hit = feature_cache.features(run, StopToken(), key)
+    assert hit and torch.equal(again["val_x"], first["val_x"])
+    changed = Path(run.train_ds.paths[0])
+    changed.write_bytes(changed.read_bytes() + b"\0")  # different content, still a PNG
+    run2 = _prepare(cfg, lambda e: None, tmp_path / "run")
+    assert feature_cache.cache_key(cfg, run2.mean, run2.std, *run2.keys) != key
+    from studio.config import AugmentConfig
+
+    cfg.augment = AugmentConfig.from_preset("light")
+    assert not feature_cache.applies(cfg)  # augmentation: every epoch sees new pixels

@@ -207,6 +207,12 @@ class TrainConfig(_Section):
         description="On a GPU, compute in 16-bit where safe: about twice as fast and half the "
         "memory. 'auto' uses it on CUDA GPUs only.",
     )
+    feature_cache: bool = Field(
+        True,
+        title="Cache features",
+        description="Linear probe without augmentation: compute the frozen backbone's output "
+        "once and train the head on it, many times faster after the first epoch.",
+    )
     class_weighting: Literal["none", "loss", "sampler"] = Field(
         "none",
         title="Class weighting",

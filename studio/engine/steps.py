@@ -38,7 +38,8 @@ def autocast(device: torch.device, mode: str) -> tuple[AbstractContextManager, t
 
 def to_device(images: torch.Tensor, targets: torch.Tensor, device: torch.device):
     if device.type == "cuda":
-        images = images.to(device, non_blocking=True, memory_format=torch.channels_last)
+        layout = torch.channels_last if images.dim() == 4 else torch.preserve_format
+        images = images.to(device, non_blocking=True, memory_format=layout)
         return images, targets.to(device, non_blocking=True)
     return images, targets
 
@@ -46,6 +47,7 @@ def to_device(images: torch.Tensor, targets: torch.Tensor, device: torch.device)
 def train_epoch(run, epoch: int, token: StopToken, sink: EventSink) -> tuple[float, float, int]:
     """One pass over the training loader; returns mean loss, accuracy and images seen."""
     model, optimizer, scaler, loss_fn = run.model, run.optimizer, run.scaler, run.loss_fn
+    forward = run.forward or model  # the head alone when training on cached features
     context, device = run.amp[0], run.device
     set_train_mode(model)
     total_loss = total_correct = 0.0
@@ -57,7 +59,7 @@ def train_epoch(run, epoch: int, token: StopToken, sink: EventSink) -> tuple[flo
             raise Stopped
         images, targets = to_device(images, targets, device)
         with context:
-            logits = model(images)
+            logits = forward(images)
             loss = loss_fn(logits, targets)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -85,6 +87,7 @@ def train_epoch(run, epoch: int, token: StopToken, sink: EventSink) -> tuple[flo
 def evaluate(run, token: StopToken) -> tuple[float, float]:
     """Mean loss (without label smoothing) and accuracy on the validation loader."""
     model, device = run.model, run.device
+    forward = run.forward or model
     model.eval()
     total_loss = total_correct = 0.0
     total_seen = 0
@@ -93,7 +96,7 @@ def evaluate(run, token: StopToken) -> tuple[float, float]:
             raise Stopped
         images, targets = to_device(images, targets, device)
         with run.amp[0]:
-            logits = model(images)
+            logits = forward(images)
         loss = nn.functional.cross_entropy(logits.float(), targets, reduction="sum")
         stats = torch.stack([loss, (logits.argmax(1) == targets).sum().float()]).tolist()
         total_loss += stats[0]

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 
 from studio.config import ProjectConfig
-from studio.engine import augment, checkpoints
+from studio.engine import augment, checkpoints, feature_cache
 from studio.engine.callbacks import Callback, CoachCallback, EarlyStopping, LastCheckpoint
 from studio.engine.catalog import get_spec
 from studio.engine.control import StopToken
@@ -31,7 +32,7 @@ from studio.engine.device import device_label, pick_device
 from studio.engine.errors import StudioError
 from studio.engine.events import EpochEnded, EventSink, Notice, RunFinished, RunStarted
 from studio.engine.finetune import apply_strategy, trainable_summary
-from studio.engine.models import create_model
+from studio.engine.models import create_model, head_module
 from studio.engine.optim import Schedule, build_optimizer
 from studio.engine.overfitting import CoachSettings
 from studio.engine.runlog import atomic_write_text
@@ -77,6 +78,9 @@ class Run:
     test_images: int = 0
     mean: tuple[float, ...] = (0.485, 0.456, 0.406)
     std: tuple[float, ...] = (0.229, 0.224, 0.225)
+    keys: tuple[list[str], list[str]] = ([], [])  # content keys of the train and val files
+    forward: nn.Module | None = None  # the head alone when training on cached features
+    cached: dict[str, torch.Tensor] | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config.train
@@ -90,19 +94,32 @@ class Run:
         """(Re)build the loaders and the schedule for ``batch_size`` (after an OOM too)."""
         cfg = self.config.train
         self.batch_size = batch_size
+        train, val, workers = self.train_ds, self.val_ds, self.workers
+        if self.cached is not None:
+            train = TensorDataset(self.cached["train_x"], self.cached["train_y"])
+            val = TensorDataset(self.cached["val_x"], self.cached["val_y"])
+            workers = 0  # tensors in memory: nothing to decode
         self.train_loader = make_loader(
-            self.train_ds,
-            batch_size,
-            True,
-            self.workers,
-            self.device,
-            cfg.seed,
-            self.sampler_weights,
+            train, batch_size, True, workers, self.device, cfg.seed, self.sampler_weights
         )
-        self.val_loader = make_loader(
-            self.val_ds, batch_size, False, self.workers, self.device, cfg.seed
-        )
+        self.val_loader = make_loader(val, batch_size, False, workers, self.device, cfg.seed)
         self.schedule = Schedule(cfg, self.optimizer, len(self.train_loader))
+
+    def use_cached_features(self, token: StopToken) -> None:
+        """Linear probe without augmentation: train the head on backbone features computed
+        once (or found in the run folder's cache)."""
+        key = feature_cache.cache_key(self.config, self.mean, self.std, *self.keys)
+        self.sink(
+            Notice(
+                message="Linear probe without augmentation: computing the backbone's "
+                "features once, then training only the head on them."
+            )
+        )
+        self.cached, hit = feature_cache.features(self, token, key)
+        if hit:
+            self.sink(Notice(message="Backbone features found in the run's cache."))
+        self.forward = head_module(self.model)
+        self.build_loaders(self.batch_size)
 
     def is_better(self, val_acc: float, val_loss: float) -> bool:
         if self.best is None:
@@ -165,10 +182,8 @@ def fit(
     ``resume`` continues ``run_dir``'s last checkpoint."""
     token = token or StopToken()
     run = _prepare(config, sink, run_dir)
-    if resume:
-        if run_dir is None or not checkpoints.has_checkpoint(run_dir):
-            raise StudioError(f"Nothing to resume in {run_dir}: it has no checkpoint.")
-        run.restore(*checkpoints.load_last(run_dir))
+    if resume and (run_dir is None or not checkpoints.has_checkpoint(run_dir)):
+        raise StudioError(f"Nothing to resume in {run_dir}: it has no checkpoint.")
     cfg = config.train
     hooks: list[Callback] = [
         LastCheckpoint(),
@@ -190,15 +205,19 @@ def fit(
             skipped_images=run.skipped,
             trainable_params=trainable,
             total_params=total,
-            start_epoch=run.start_epoch,
+            start_epoch=_saved_epoch(run_dir) + 1 if resume else 1,
             test_images=run.test_images,
         )
     )
-    for hook in hooks:
-        hook.on_run_start(run)
     started = time.perf_counter()
     status, message = "finished", ""
     try:
+        if feature_cache.applies(config):
+            run.use_cached_features(token)
+        if resume:
+            run.restore(*checkpoints.load_last(run_dir))
+        for hook in hooks:
+            hook.on_run_start(run)
         epoch = run.start_epoch
         while epoch <= cfg.epochs and not run.stop_message:
             try:
@@ -232,8 +251,9 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Ru
     cfg, mcfg = config.train, config.model
     index, skipped = trainable_index(config.data.sources, Edits.of(config.data))
     paths, labels = index.paths, index.labels
+    keys = content_keys(paths) or []
     assigned = assign_splits(
-        content_keys(paths) or [],
+        keys,
         labels,
         index.splits,
         config.data.val_fraction,
@@ -301,6 +321,7 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Ru
         test_images=assigned.count("test"),
         mean=mean,
         std=std,
+        keys=([keys[i] for i in train_idx], [keys[i] for i in val_idx]),
     )
     if run_dir is not None:
         atomic_write_text(run_dir / "config.json", config.model_dump_json(indent=2))
@@ -341,6 +362,13 @@ def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:
             _save_best(run)
     run.sink(ended)
     return ended
+
+
+def _saved_epoch(run_dir: Path | None) -> int:
+    try:
+        return int(json.loads((run_dir / checkpoints.POINTER).read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def _halve_batch(run: Run) -> None:

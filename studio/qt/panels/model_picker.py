@@ -316,7 +316,17 @@ class ModelPickerPanel(QWidget):
         for row, (choice, _, _) in enumerate(STRATEGIES):
             if choice in ("linear", "partial", "full"):
                 self.strategy.model().item(row).setEnabled(pretrained_ok)
-        self.explain.setText(next(text for k, _, text in STRATEGIES if k == cfg.strategy))
+        explain = next(text for k, _, text in STRATEGIES if k == cfg.strategy)
+        if cfg.strategy == "linear" and self.model.config.train.feature_cache:
+            if self.model.config.augment.active_steps():
+                explain += (
+                    " Augmentation is on, so every epoch runs the whole backbone; with "
+                    "augmentation None, features are computed once and cached (much "
+                    "faster)."
+                )
+            else:
+                explain += " Without augmentation, backbone features are computed once and cached."
+        self.explain.setText(explain)
         self.good_for.setText(spec.good_for if spec else "")
         state = self.rows.get(cfg.name, {}).get("weights")
         needs_download = key == "imagenet" and state == "downloadable"
