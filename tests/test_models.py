@@ -279,3 +279,25 @@ def test_feature_cache_hits_and_is_invalidated_by_a_changed_file(dataset: Path, 
 
     cfg.augment = AugmentConfig.from_preset("light")
     assert not feature_cache.applies(cfg)  # augmentation: every epoch sees new pixels
+
+
+def test_picker_refuses_a_bad_weights_file_and_keeps_the_previous_choice(
+    qtbot, window, tmp_path: Path
+):
+    picker = window.picker
+    window.model.update("model", name="resnet18", weights="imagenet", strategy="full")
+    evil = tmp_path / "evil.pth"
+    evil.write_bytes(pickle.dumps({"conv1.weight": _Payload()}))
+    with qtbot.waitSignal(picker.weights_rejected, timeout=60_000) as blocker:
+        picker.load_weights_file(evil)
+    assert "Cannot read weights file" in blocker.args[0]
+    assert window.model.config.model.weights == "imagenet"
+    good = _weights_file(tmp_path)
+    wrong = tmp_path / "vgg.pth"
+    torch.save(create_model("mobilenet_v3_small", 1000).state_dict(), wrong)
+    with qtbot.waitSignal(picker.weights_rejected, timeout=60_000) as blocker:
+        picker.load_weights_file(wrong)
+    assert "does not fit" in blocker.args[0]
+    picker.load_weights_file(good)
+    qtbot.waitUntil(lambda: window.model.config.model.weights == str(good), timeout=60_000)
+    assert "resnet18.pth" in picker.note.text()

@@ -79,6 +79,7 @@ class ModelPickerPanel(QWidget):
     read on a worker thread (``catalogue_loaded()`` fires when the table is filled)."""
 
     catalogue_loaded = Signal()
+    weights_rejected = Signal(str)  # why a weights file was refused
     download_finished = Signal(str)
 
     def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
@@ -233,7 +234,30 @@ class ModelPickerPanel(QWidget):
             if not path:
                 self.sync_from_model()
                 return
-            key = path
+            self.load_weights_file(Path(path))
+            return
+        self._use_weights(key)
+
+    def load_weights_file(self, path: Path) -> None:
+        """Check ``path`` against the chosen architecture off the GUI thread; only a file
+        that fits replaces the current weights (a bad one is explained, nothing changes)."""
+        name = self.model.config.model.name
+        self.note.setText(f"Checking {path.name}…")
+        self.sync_from_model()  # the combo shows the current choice until the file is checked
+
+        def check() -> str:
+            from studio.engine.models import create_model
+
+            create_model(name, num_classes=2, weights=str(path))
+            return str(path)
+
+        def failed(exc: Exception) -> None:
+            self.note.setText(str(exc))
+            self.weights_rejected.emit(str(exc))
+
+        self.model.tasks.start(check, self._use_weights, failed)
+
+    def _use_weights(self, key: str) -> None:
         strategy = self.model.config.model.strategy
         if key == "none":
             strategy = "scratch"
