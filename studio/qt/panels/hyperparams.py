@@ -60,6 +60,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         "Advanced",
         [
             ("train", "mixed_precision"),
+            ("train", "feature_cache"),
             ("train", "seed"),
             ("train", "num_workers"),
             ("train", "device"),
