@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from studio import cli_projects
 from studio.config import AugmentConfig, ProjectConfig
 from studio.config.augment import PRESETS
 from studio.config.errors import explain
@@ -34,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data",
         action="append",
-        required=True,
         metavar="DIR",
-        help="image folder: a root of class folders, or one class folder (repeat for several)",
+        help="image folder: a root of class folders, or one class folder (repeat for several); "
+        "required unless PROJECT_DIR is given",
     )
     train.add_argument(
         "--model",
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="judge folders and names only: no decoding or hashing (fast)",
     )
+    cli_projects.extend_parser(sub, train)  # PROJECT_DIR for train, and `studio runs`
     return parser
 
 
@@ -192,6 +194,10 @@ def _read_settings(path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if cli_projects.handles(args):
+            return cli_projects.run(args)
+        if args.command == "train" and not args.data:
+            raise StudioError("give the image folders with --data DIR, or a PROJECT_DIR")
         if args.command == "train":
             return _train(args)
         if args.command == "models":
