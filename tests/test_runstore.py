@@ -166,3 +166,16 @@ def test_sigkill_mid_epoch_leaves_a_healthy_db_and_an_interrupted_run(
         assert run.status == "interrupted" and store.interrupted == [run.id]
         assert run.resumable  # best.pt was written after the first epoch
         assert len(store.epochs(run.id)) >= 1 and run.best_epoch is not None
+
+
+def test_config_differences_lists_only_what_differs():
+    from studio.engine.runstore import config_differences
+
+    a = ProjectConfig().model_dump(mode="json")
+    b = ProjectConfig().model_dump(mode="json")
+    b["train"]["learning_rate"] = 0.01
+    b["augment"]["rotate"]["degrees"] = 20.0
+    assert config_differences([a, b, a]) == {
+        "augment.rotate.degrees": [10.0, 20.0, 10.0],
+        "train.learning_rate": [0.001, 0.01, 0.001],
+    }
