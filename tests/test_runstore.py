@@ -89,13 +89,6 @@ def test_a_running_run_of_a_dead_process_becomes_interrupted(tmp_path: Path):
         assert store.get(mine).status == "interrupted"
 
 
-def studio(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *args], capture_output=True, text=True, env=env
-    )
-
-
 def make_project(folder: Path, dataset: Path, epochs: int) -> Path:
     config = ProjectConfig()
     config.data.sources = [dataset]
@@ -110,8 +103,9 @@ def make_project(folder: Path, dataset: Path, epochs: int) -> Path:
 
 def test_cli_trains_a_project_and_lists_its_runs(dataset: Path, tmp_path: Path, capsys):
     project = make_project(tmp_path / "proj", dataset, epochs=2)
-    done = studio("train", str(project), "--quiet")
-    assert done.returncode == 0, done.stderr
+    code, out, err = cli(capsys, "train", str(project), "--quiet")
+    assert code == 0, err
+    assert "Run finished" in out
     (run_dir,) = (project / "runs").iterdir()
     assert (run_dir / "best.pt").is_file() and (run_dir / "events.jsonl").is_file()
     assert cli(capsys, "runs", str(project), "--json")[0] == 0
@@ -135,7 +129,7 @@ def cli(capsys, *args: str) -> tuple[int, str, str]:
     from studio.cli import main
 
     code = main(list(args))
-    captured = capsys.readouterr() if code != 0 or args[-1] != "--json" else None
+    captured = capsys.readouterr() if args[-1] != "--json" else None
     return code, captured.out if captured else "", captured.err if captured else ""
 
 
@@ -179,3 +173,20 @@ def test_config_differences_lists_only_what_differs():
         "augment.rotate.degrees": [10.0, 20.0, 10.0],
         "train.learning_rate": [0.001, 0.01, 0.001],
     }
+
+
+def test_a_damaged_database_or_project_file_is_one_clear_line(tmp_path: Path, capsys):
+    import pytest
+
+    from studio.cli import main
+    from studio.engine.errors import StudioError
+
+    (tmp_path / "runs.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StudioError, match=r"run history .* is damaged"):
+        RunStore(tmp_path)
+    save_project(tmp_path / "p", ProjectConfig())
+    path = tmp_path / "p" / "studio-project.toml"
+    path.write_text(path.read_text().replace("[train]", "[train"))
+    assert main(["train", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "not valid TOML" in err and "line" in err and len(err.strip().splitlines()) == 1

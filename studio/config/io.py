@@ -186,7 +186,13 @@ def load_project(folder: Path, write_migration: bool = True) -> Project:
         project.migrated_from = old_version
         if write_migration:
             backup = folder / f"studio-project.v{old_version}.toml.bak"
-            atomic_write_bytes(backup, raw)
+            try:
+                atomic_write_bytes(backup, raw)
+            except OSError as exc:
+                raise ProjectFileError(
+                    f"{path} is from an older Studio and must be updated, but its backup "
+                    f"cannot be written: {exc.strerror or exc}"
+                ) from None
             save_project(folder, config)
             project.backup = backup
     return project

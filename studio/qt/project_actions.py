@@ -201,10 +201,14 @@ class ProjectActions(QObject):
 
     def new(self, folder: Path) -> bool:
         """A fresh project with default settings in ``folder``."""
+        if not self._may_leave():
+            return False
         return self._switch(folder, ProjectConfig(), save=True)
 
     def open(self, folder: Path) -> bool:
         """Open a project; a broken file shows one line and leaves the window as it was."""
+        if not self._may_leave():
+            return False
         try:
             project = load_project(folder)
         except StudioError as exc:
@@ -248,6 +252,9 @@ class ProjectActions(QObject):
 
     def save_as(self, folder: Path) -> bool:
         """Save the current settings as the project in ``folder`` and switch to it."""
+        if self.window.controller.running:
+            self.window.show_message("Stop training before switching projects.")
+            return False
         return self._switch(folder, self.model.config, save=True, keep_config=True)
 
     def autosave_now(self) -> None:
@@ -315,6 +322,14 @@ class ProjectActions(QObject):
         else:
             self.window.setWindowTitle(f"{self.name}{'*' if self.dirty else ''} — Studio")
         self.window.setWindowModified(False)
+
+    def _may_leave(self) -> bool:
+        """Before another project replaces this one: not while training; changes saved or
+        asked about."""
+        if self.window.controller.running:
+            self.window.show_message("Stop training before switching projects.")
+            return False
+        return self.may_close()
 
     def may_close(self) -> bool:
         """Whether the window may close; unsaved changes are saved (autosave) or asked about."""
