@@ -118,3 +118,15 @@ def test_moved_image_folders_are_found_and_relocated(dataset: Path, tmp_path: Pa
     assert fixed.data.sources == [new_home]
     assert fixed.data.excluded_files == [new_home / "cats" / "cats_00.png"]
     assert project.config.data.sources == [dataset]  # the original is untouched
+
+
+def test_guess_relocation_finds_folders_inside_or_beside_the_pick(tmp_path: Path):
+    old = [Path("/gone/cats"), Path("/gone/dogs")]
+    for name in ("cats", "dogs"):
+        (tmp_path / "new" / name).mkdir(parents=True)
+    expected = {old[0]: tmp_path / "new" / "cats", old[1]: tmp_path / "new" / "dogs"}
+    assert guess_relocation(old, tmp_path / "new") == expected  # picked the parent
+    assert guess_relocation(old, tmp_path / "new" / "cats") == expected  # picked one of them
+    assert guess_relocation([Path("/gone/photos")], tmp_path / "new") == {
+        Path("/gone/photos"): tmp_path / "new"
+    }  # one folder, renamed: the pick itself

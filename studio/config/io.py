@@ -251,13 +251,16 @@ def relocate(config: ProjectConfig, moves: dict[Path, Path]) -> ProjectConfig:
 
 def guess_relocation(missing: list[Path], new_home: Path) -> dict[Path, Path]:
     """Where each missing folder went, given the folder the user picked: the picked folder
-    itself for one missing folder named like it, else a same-named folder inside it."""
+    when it has the missing folder's name, else a same-named folder inside it or beside it;
+    a single missing folder otherwise maps to the picked folder itself."""
     new_home = Path(new_home)
     moves: dict[Path, Path] = {}
     for old in missing:
-        if len(missing) == 1 or new_home.name == old.name:
-            candidate = new_home if new_home.name == old.name else new_home / old.name
-            moves[old] = candidate if candidate.is_dir() else new_home
-        elif (new_home / old.name).is_dir():
-            moves[old] = new_home / old.name
+        for candidate in (new_home, new_home / old.name, new_home.parent / old.name):
+            if candidate.name == old.name and candidate.is_dir():
+                moves[old] = candidate
+                break
+        else:
+            if len(missing) == 1:
+                moves[old] = new_home
     return moves
