@@ -83,6 +83,14 @@ def test_project_round_trip_through_the_gui(qtbot, window, dataset: Path, tmp_pa
         assert other.project.recent_projects()[0] == folder
     finally:
         other.close()
+    third = MainWindow()  # as the app starts: the last project comes back
+    qtbot.addWidget(third)
+    try:
+        with qtbot.waitSignal(third.model.dataset_changed, timeout=10_000):
+            assert third.project.reopen_last()
+        assert third.model.config == config and third.project.folder == folder
+    finally:
+        third.close()
 
 
 def test_autosave_unsaved_mark_and_the_close_question(qtbot, window, tmp_path: Path, monkeypatch):

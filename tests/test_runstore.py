@@ -184,6 +184,13 @@ def test_a_damaged_database_or_project_file_is_one_clear_line(tmp_path: Path, ca
     (tmp_path / "runs.sqlite").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StudioError, match=r"run history .* is damaged"):
         RunStore(tmp_path)
+    (tmp_path / "runs.sqlite").unlink()
+    RunStore(tmp_path).close()
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        db.execute("PRAGMA user_version=99")
+    db.close()
+    with pytest.raises(StudioError, match="from a newer Studio"):
+        RunStore(tmp_path)
     save_project(tmp_path / "p", ProjectConfig())
     path = tmp_path / "p" / "studio-project.toml"
     path.write_text(path.read_text().replace("[train]", "[train"))

@@ -23,6 +23,7 @@ from studio.engine.errors import StudioError
 from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted
 
 DB_FILE = "runs.sqlite"
+STORE_VERSION = 1  # PRAGMA user_version: bump with a migration when the tables change
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_second")
 PACKAGES = ("torch", "torchvision", "albumentations", "studio")
@@ -135,10 +136,17 @@ class RunStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > STORE_VERSION:
+                self._db.close()
+                raise StudioError(
+                    f"the run history {self.path} is from a newer Studio: update Studio"
+                )
             with self._tx():
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={STORE_VERSION}")
             self.interrupted = self._mark_interrupted()
         except sqlite3.DatabaseError as exc:
             self._db.close()

@@ -236,6 +236,11 @@ class ProjectActions(QObject):
             return project.config, False
         return relocate(project.config, guess_relocation(missing, new_home)), True
 
+    def reopen_last(self) -> bool:
+        """At start-up: open the most recent project, if it is still there."""
+        recent = [p for p in self.recent_projects() if p.is_dir()]
+        return bool(recent) and self.folder is None and self.open(recent[0])
+
     def save(self) -> bool:
         """Save to the open project (asks for a folder when there is none)."""
         if self.folder is None:
