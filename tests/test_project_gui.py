@@ -164,6 +164,7 @@ def test_runs_tab_after_two_runs_compare_rename_delete_train_again(
     assert table.rowCount() == 2
     records = list(runs.records.values())
     assert {r.status for r in records} == {"finished"}
+    assert table.item(0, 0).text() == max(records, key=lambda r: r.id).name  # newest first
     assert all(Path(r.run_dir).parent == folder / "runs" for r in records)
     assert all(len(window.project.store.epochs(r.id)) == 2 for r in records)
 

@@ -46,7 +46,7 @@ class _Item(QTableWidgetItem):
     def __lt__(self, other: QTableWidgetItem) -> bool:
         mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
         if mine is not None and theirs is not None:
-            return mine < theirs
+            return (mine, self.data(ID_ROLE)) < (theirs, other.data(ID_ROLE))  # ties: by id
         return self.text().lower() < other.text().lower()
 
 
@@ -83,6 +83,7 @@ class RunsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(NOTES, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(STARTED, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.setSortingEnabled(True)
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._selection_changed)
