@@ -124,6 +124,9 @@ def test_broken_project_file_shows_one_line_and_the_window_carries_on(qtbot, win
     assert "train.epochs: must be between 1 and 1000" in text and "line" in text
     assert window.project.folder is None and window.windowTitle().startswith("Studio")
     assert window.project.new(tmp_path / "fine")  # still usable
+    assert not window.project.new(tmp_path)  # never overwrites a project with defaults
+    assert "already holds a project" in window.message.text()
+    assert "epochs = -5" in path.read_text()
 
 
 def test_moved_image_folders_are_relocated(

@@ -16,7 +16,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from studio.config import ProjectConfig
-from studio.config.io import Project, guess_relocation, load_project, relocate, save_project
+from studio.config.io import (
+    Project,
+    guess_relocation,
+    is_project,
+    load_project,
+    relocate,
+    save_project,
+)
 from studio.engine.errors import StudioError
 from studio.engine.runstore import RunRecorder, RunStore
 from studio.qt.panels.runs import RunsPanel
@@ -147,7 +154,18 @@ class ProjectActions(QObject):
 
     def choose_save_as(self) -> bool:
         folder = QFileDialog.getExistingDirectory(self.window, "Save the project in a folder")
-        return bool(folder) and self.save_as(Path(folder))
+        if not folder:
+            return False
+        target = Path(os.path.abspath(folder))
+        if target != self.folder and is_project(target):
+            answer = QMessageBox.question(
+                self.window,
+                "Replace project",
+                f"{target.name} already holds a project. Replace its settings with these?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        return self.save_as(target)
 
     def ask_relocation(self, missing: list[Path]) -> Path | None:
         """Where the missing image folders went (a folder dialog), or ``None``."""
@@ -201,6 +219,11 @@ class ProjectActions(QObject):
 
     def new(self, folder: Path) -> bool:
         """A fresh project with default settings in ``folder``."""
+        if is_project(folder):
+            self.window.show_message(
+                f"{folder} already holds a project: use File → Open project to open it."
+            )
+            return False
         if not self._may_leave():
             return False
         return self._switch(folder, ProjectConfig(), save=True)
