@@ -95,7 +95,8 @@ def test_project_round_trip_through_the_gui(qtbot, window, dataset: Path, tmp_pa
 
 def test_autosave_unsaved_mark_and_the_close_question(qtbot, window, tmp_path: Path, monkeypatch):
     project = window.project
-    assert project.new(tmp_path / "p")
+    with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
+        assert project.new(tmp_path / "p")
     project._timer.setInterval(0)
     with qtbot.waitSignal(project.saved, timeout=5_000):
         window.findChild(QSpinBox, "epochsInput").setValue(11)
@@ -123,7 +124,8 @@ def test_broken_project_file_shows_one_line_and_the_window_carries_on(qtbot, win
     text = window.message.text()
     assert "train.epochs: must be between 1 and 1000" in text and "line" in text
     assert window.project.folder is None and window.windowTitle().startswith("Studio")
-    assert window.project.new(tmp_path / "fine")  # still usable
+    with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
+        assert window.project.new(tmp_path / "fine")  # still usable
     assert not window.project.new(tmp_path)  # never overwrites a project with defaults
     assert "already holds a project" in window.message.text()
     assert "epochs = -5" in path.read_text()
@@ -155,7 +157,8 @@ def test_runs_tab_after_two_runs_compare_rename_delete_train_again(
     qtbot, window, dataset: Path, tmp_path: Path, monkeypatch
 ):
     folder = tmp_path / "proj"
-    assert window.project.new(folder)
+    with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
+        assert window.project.new(folder)
     drop_folders(qtbot, window, [dataset])
     set_knobs(window, epochs=2, image_size=16, batch_size=12)
     window.model.update("train", num_workers=0)
