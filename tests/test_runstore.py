@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from studio.config import ProjectConfig
-from studio.config.io import save_project
+from studio.config.io import load_project, save_project
 from studio.engine.events import EpochEnded, RunFinished, RunStarted
 from studio.engine.runstore import RunRecorder, RunStore
 
@@ -113,6 +113,7 @@ def test_cli_trains_a_project_and_lists_its_runs(dataset: Path, tmp_path: Path, 
     assert run["status"] == "finished" and run["run_dir"] == str(run_dir)
     assert [e["epoch"] for e in run["epochs"]] == [1, 2]
     assert run["config"] == json.loads((run_dir / "config.json").read_text())
+    assert run["config"] == load_project(project).config.model_dump(mode="json")  # as saved
     code, out, _ = cli(capsys, "runs", str(project))
     assert code == 0 and "finished" in out and run["name"] in out
     code, _, err = cli(capsys, "train", str(project), "--data", str(dataset))
