@@ -16,11 +16,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from studio import cli_projects
 from studio.config import AugmentConfig, ProjectConfig
 from studio.config.augment import PRESETS
 from studio.config.errors import explain
 from studio.engine.catalog import CATALOG
-from studio.engine.errors import StudioError
 from studio.engine.events import (
     EpochEnded,
     Event,
@@ -30,6 +30,7 @@ from studio.engine.events import (
     RunStarted,
     TrainingWarning,
 )
+from studio.errors import StudioError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         action="append",
         metavar="DIR",
-        help="image folder: a root of class folders, or one class folder (repeat for several)",
+        help="image folder: a root of class folders, or one class folder (repeat for several); "
+        "required unless PROJECT_DIR is given",
     )
     train.add_argument(
         "--model",
@@ -144,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="judge folders and names only: no decoding or hashing (fast)",
     )
+    cli_projects.extend_parser(sub, train)  # PROJECT_DIR for train, and `studio runs`
     return parser
 
 
@@ -221,6 +224,12 @@ def _read_settings(path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if cli_projects.handles(args):
+            return cli_projects.run(args)
+        if args.command == "train" and not args.data and args.resume is None:
+            raise StudioError(
+                "give the image folders with --data DIR, a PROJECT_DIR, or --resume RUN_DIR"
+            )
         if args.command == "train":
             return _train(args)
         if args.command == "models":
@@ -240,8 +249,6 @@ def _train(args: argparse.Namespace) -> int:
         if args.resume is not None:
             config = _resumed_config(args.resume)
             args.out = args.resume
-        elif not args.data:
-            raise StudioError("Give the images with --data DIR (or --resume RUN_DIR).")
         else:
             config = config_from_args(args)
             config = _with_overrides(config, args.set, args.early_stopping)

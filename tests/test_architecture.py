@@ -52,3 +52,18 @@ def test_window_is_shown_before_heavy_libraries_load():
     loaded = _modules_after(code)
     assert "PySide6" in loaded
     assert not {"torch", "torchvision", "albumentations", "pyqtgraph"} & loaded
+
+
+def test_layers_import_only_downwards():
+    """config -> engine -> qt: config imports no engine or qt, the engine no qt."""
+    rules = {"config": ("studio.engine", "studio.qt", "studio.cli"), "engine": ("studio.qt",)}
+    offenders = []
+    for layer, banned in rules.items():
+        for path in (STUDIO / layer).rglob("*.py"):
+            text = path.read_text()
+            offenders += [
+                f"{path.name}: {b}"
+                for b in banned
+                if re.search(rf"^\s*(from|import)\s+{re.escape(b)}\b", text, re.MULTILINE)
+            ]
+    assert offenders == []

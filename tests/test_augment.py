@@ -17,9 +17,9 @@ from studio.config.errors import explain
 from studio.engine import augment
 from studio.engine.augment_advice import augmentation_warnings
 from studio.engine.dataset import ImageDataset
-from studio.engine.errors import StudioError
 from studio.engine.images import load_rgb
 from studio.engine.preview import ClassColour, render_preview, training_batch
+from studio.errors import StudioError
 
 ALL_ON = {name: {"enabled": True, "p": 1.0} for name in STEP_TYPES}
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_dataset
 
 from studio.engine.data import scan_folders, stratified_split, trainable_index
-from studio.engine.errors import StudioError
+from studio.errors import StudioError
 
 
 def test_root_of_class_folders(dataset: Path):

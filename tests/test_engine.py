@@ -10,11 +10,11 @@ import torch
 from studio.config import ProjectConfig
 from studio.engine.catalog import get_spec
 from studio.engine.control import StopToken
-from studio.engine.errors import StudioError
 from studio.engine.events import BatchEnded, EpochEnded, RunFinished, RunStarted, from_dict
 from studio.engine.models import create_model
 from studio.engine.trainer import fit
 from studio.engine.weights import cache_path
+from studio.errors import StudioError
 
 
 def tiny_config(data: Path, epochs: int = 1, **train) -> ProjectConfig:

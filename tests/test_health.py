@@ -14,10 +14,10 @@ from test_cli import studio
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
 from studio.engine.data import Edits, scan_folders
-from studio.engine.errors import StudioError
 from studio.engine.events import CheckProgress, from_dict
 from studio.engine.health import check_health
 from studio.engine.splits import assign_splits, content_keys, split_counts
+from studio.errors import StudioError
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from torch import nn
 from studio.engine import weights as weights_module
 from studio.engine.catalog import CATALOG, get_spec
 from studio.engine.control import StopToken
-from studio.engine.errors import StudioError
 from studio.engine.finetune import apply_strategy, set_train_mode, stages
 from studio.engine.models import create_model, head_module
+from studio.errors import StudioError
 
 REQUIRED = {
     "resnet18",

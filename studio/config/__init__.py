@@ -1,4 +1,5 @@
-"""Typed, validated settings shared by the GUI and the CLI. Imports nothing else from Studio."""
+"""Typed, validated settings shared by the GUI and the CLI. Besides the layer-neutral
+``studio.errors`` and ``studio.fileio`` it imports nothing else from Studio."""
 
 from studio.config.schema import (
     SCHEMA_VERSION,

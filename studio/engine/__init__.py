@@ -2,7 +2,3 @@
 
 Submodules are imported on demand so that importing ``studio.engine`` stays cheap.
 """
-
-from studio.engine.errors import StudioError
-
-__all__ = ["StudioError"]

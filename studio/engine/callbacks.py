@@ -1,7 +1,8 @@
 """Extensions of the training loop: each reacts to epochs and may ask the loop to stop.
 
-The loop calls ``on_epoch_end`` after an epoch's ``epoch_ended`` event was sent; a callback
-that wants the run to end sets ``run.stop_message``. Callbacks receive plain floats (the
+The loop calls ``on_epoch_saved`` before an epoch's ``epoch_ended`` event is sent (so what is
+announced is already on disk) and ``on_epoch_end`` after it; a callback that wants the run to
+end sets ``run.stop_message``. Callbacks receive plain floats (the
 event), never tensors, except through ``run`` for the ones that save weights.
 """
 
@@ -22,6 +23,8 @@ class Callback:
 
     def on_run_start(self, run: Run) -> None: ...
 
+    def on_epoch_saved(self, run: Run, ended: EpochEnded) -> None: ...
+
     def on_epoch_end(self, run: Run, ended: EpochEnded) -> None: ...
 
     def on_run_end(self, run: Run, status: str) -> None: ...
@@ -30,7 +33,7 @@ class Callback:
 class LastCheckpoint(Callback):
     """Writes ``last`` every epoch: weights, optimizer, schedule, scaler, RNG and history."""
 
-    def on_epoch_end(self, run: Run, ended: EpochEnded) -> None:
+    def on_epoch_saved(self, run: Run, ended: EpochEnded) -> None:
         if run.run_dir is not None:
             checkpoints.save_last(
                 run.run_dir, ended.epoch, run.model.state_dict(), run.training_state(ended.epoch)

@@ -116,7 +116,7 @@ CATALOG: dict[str, ModelSpec] = {
 
 def get_spec(name: str) -> ModelSpec:
     """Look a model up by name, with the list of known names in the error."""
-    from studio.engine.errors import StudioError
+    from studio.errors import StudioError
 
     try:
         return CATALOG[name]

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
-from studio.engine.errors import StudioError
-from studio.engine.runlog import atomic_write_bytes, atomic_write_text
+from studio.errors import StudioError
+from studio.fileio import atomic_write_bytes, atomic_write_text
 
 BEST = "best.safetensors"
 POINTER = "last.json"

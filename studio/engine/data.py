@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from studio.engine.errors import StudioError
 from studio.engine.images import is_image_file, is_unsupported_image, probe
+from studio.errors import StudioError
 
 SKIPPED_DIRS = frozenset({"__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
 SPLIT_FOLDERS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from studio.engine.errors import StudioError
+from studio.errors import StudioError
 
 
 def pick_device(preference: str = "auto") -> torch.device:

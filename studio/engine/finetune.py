@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from studio.engine.errors import StudioError
 from studio.engine.models import head_module
+from studio.errors import StudioError
 
 NEEDS_PRETRAINED = {"linear", "partial"}
 

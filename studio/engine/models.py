@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from studio.engine.catalog import get_spec
-from studio.engine.errors import StudioError
+from studio.errors import StudioError
 
 
 class SmallCNN(nn.Module):

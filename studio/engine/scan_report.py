@@ -11,9 +11,9 @@ from pathlib import Path
 
 from studio.engine.control import StopToken
 from studio.engine.data import scan_folders
-from studio.engine.errors import StudioError
 from studio.engine.events import CheckProgress, Event
 from studio.engine.health import KIND_TITLES, HealthReport, check_health
+from studio.errors import StudioError
 
 
 def run_scan(folders: Sequence[Path], as_json: bool, read_files: bool = True) -> int:

@@ -29,16 +29,16 @@ from studio.engine.control import StopToken
 from studio.engine.data import Edits, trainable_index
 from studio.engine.dataset import ImageDataset, auto_workers, make_loader
 from studio.engine.device import device_label, pick_device
-from studio.engine.errors import StudioError
 from studio.engine.events import EpochEnded, EventSink, Notice, RunFinished, RunStarted
 from studio.engine.finetune import apply_strategy, trainable_summary
 from studio.engine.models import create_model, head_module
 from studio.engine.optim import Schedule, build_optimizer
 from studio.engine.overfitting import CoachSettings
-from studio.engine.runlog import atomic_write_text
 from studio.engine.splits import assign_splits, content_keys, split_counts
 from studio.engine.steps import NonFiniteLoss, Stopped, autocast, evaluate, train_epoch
 from studio.engine.weights import normalisation
+from studio.errors import StudioError
+from studio.fileio import atomic_write_text
 
 
 @dataclasses.dataclass
@@ -225,6 +225,9 @@ def fit(
             except torch.OutOfMemoryError:
                 _halve_batch(run)
                 continue  # the same epoch again, with smaller batches
+            for hook in hooks:  # save first: once an epoch is announced, it is on disk
+                hook.on_epoch_saved(run, ended)
+            run.sink(ended)
             for hook in hooks:
                 hook.on_epoch_end(run, ended)
             epoch += 1
@@ -360,7 +363,6 @@ def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:
         }
         if run.run_dir is not None:
             _save_best(run)
-    run.sink(ended)
     return ended
 
 

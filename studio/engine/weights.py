@@ -21,7 +21,7 @@ import torch
 
 from studio.engine.catalog import CATALOG, ModelSpec
 from studio.engine.control import StopToken
-from studio.engine.errors import StudioError
+from studio.errors import StudioError
 
 CHUNK = 1 << 16
 HASH_PREFIX = re.compile(r"-([a-f0-9]*)\.")  # torch.hub's convention: name-<sha256 prefix>.pth

@@ -40,4 +40,5 @@ def run() -> int:
     app = create_app()
     window = show_main_window(app)
     QTimer.singleShot(0, window.finish_startup)
+    QTimer.singleShot(0, window.project.reopen_last)  # the last project comes back
     return app.exec()

@@ -29,6 +29,7 @@ from studio.qt.panels.hyperparams import HyperparameterPanel
 from studio.qt.panels.model_picker import ModelPickerPanel
 from studio.qt.panels.plots import TrainingPlots
 from studio.qt.panels.welcome import WelcomePanel
+from studio.qt.project_actions import ProjectActions
 from studio.qt.project_model import ProjectModel
 from studio.qt.training_controller import TrainingController
 from studio.resources import sample_dataset
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._connect()
+        self.project = ProjectActions(self)  # File → projects, the Runs tab, run recording
         if not defer_plots:
             self.plots.build()
 
@@ -300,7 +302,8 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.plots.build()
         self.plots.reset()
-        self.last_run_dir = runs_root() / time.strftime("%Y%m%d-%H%M%S")
+        runs = self.project.runs_folder() or runs_root()
+        self.last_run_dir = runs / time.strftime("%Y%m%d-%H%M%S")
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
         self.controller.start(self.model.config, self.last_run_dir)

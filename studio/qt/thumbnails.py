@@ -134,7 +134,7 @@ class ThumbnailLoader(QObject):
             return QImage()
         image = QImage.fromData(data, "PNG")
         try:
-            from studio.engine.runlog import atomic_write_bytes
+            from studio.fileio import atomic_write_bytes
 
             atomic_write_bytes(cached, data)
         except OSError:

@@ -398,7 +398,7 @@ class TrainingPlots(QWidget):
         return self.grab().save(str(path), "PNG")
 
     def save_csv(self, path: Path) -> None:
-        from studio.engine.runlog import atomic_write_text
+        from studio.fileio import atomic_write_text
 
         atomic_write_text(path, self.csv_text())
 

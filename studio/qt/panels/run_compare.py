@@ -1,0 +1,107 @@
+"""Compare 2–5 runs: their validation curves overlaid, and a table of the settings that
+differ with each run's best metrics. pyqtgraph loads on the first comparison."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine.runstore import RunRecord, config_differences
+
+COLOURS = ["#3b82f6", "#f97316", "#10b981", "#a855f7", "#ef4444"]
+METRIC_ROWS = [
+    ("best epoch", lambda r: r.best_epoch),
+    ("best val acc", lambda r: _pct(r.best_metrics.get("val_acc"))),
+    ("best val loss", lambda r: _num(r.best_metrics.get("val_loss"))),
+    ("train acc at best", lambda r: _pct(r.best_metrics.get("train_acc"))),
+    ("status", lambda r: r.status),
+    ("duration (s)", lambda r: _num(r.duration)),
+]
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if value is not None else "–"
+
+
+class RunCompareView(QWidget):
+    """``compareTable`` (rows: best metrics, then each differing setting; columns: runs)
+    beside ``compareAccuracyPlot`` and ``compareLossPlot``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("runCompare")
+        self.table = QTableWidget(0, 0)
+        self.table.setObjectName("compareTable")
+        self.table.setAccessibleName("Differences between runs")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.plots: dict[str, Any] = {}
+        self._plot_row = QHBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._plot_row, 1)
+        layout.addWidget(self.table, 1)
+        self.differences: dict[str, list[Any]] = {}
+
+    def _build_plots(self) -> None:
+        if self.plots:
+            return
+        import pyqtgraph as pg
+
+        for key, title, name in (
+            ("val_acc", "Validation accuracy", "compareAccuracyPlot"),
+            ("val_loss", "Validation loss", "compareLossPlot"),
+        ):
+            plot = pg.PlotWidget(title=title)
+            plot.setObjectName(name)
+            plot.setAccessibleName(title)
+            plot.addLegend(offset=(-10, 10))
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            self._plot_row.addWidget(plot)
+            self.plots[key] = plot
+
+    def show_runs(self, records: list[RunRecord], epochs: dict[int, list[dict]]) -> None:
+        """Overlay ``records``' curves (``epochs`` by run id) and list their differences."""
+        import pyqtgraph as pg
+
+        self._build_plots()
+        for key, plot in self.plots.items():
+            plot.clear()
+            for i, record in enumerate(records):
+                rows = epochs.get(record.id, [])
+                xs = [r["epoch"] for r in rows]
+                ys = [r[key] * (100 if key == "val_acc" else 1) for r in rows]
+                pen = pg.mkPen(COLOURS[i % len(COLOURS)], width=2)
+                plot.plot(xs, ys, pen=pen, symbol="o", symbolSize=5, name=record.name)
+        self.differences = config_differences([r.config for r in records])
+        rows = [(label, [fn(r) for r in records]) for label, fn in METRIC_ROWS]
+        rows += [(name, values) for name, values in self.differences.items()]
+        self.table.clear()
+        self.table.setColumnCount(len(records))
+        self.table.setRowCount(len(rows))
+        self.table.setHorizontalHeaderLabels([r.name for r in records])
+        self.table.setVerticalHeaderLabels([label for label, _ in rows])
+        for row, (_, values) in enumerate(rows):
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(_text(value)))

@@ -1,0 +1,279 @@
+"""The Runs tab: the open project's run history as a sortable, filterable table.
+
+Rename and annotate in place (double-click the name or notes), delete a run with its files,
+open its folder, train again with its settings, and compare 2–5 runs (curves and settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine.runstore import RunRecord, RunStore
+from studio.qt.panels.run_compare import RunCompareView
+
+COLUMNS = ["Name", "Status", "Started", "Duration", "Best epoch", "Val acc", "Model", "Notes"]
+NAME, STATUS, STARTED, DURATION, BEST, ACC, MODEL, NOTES = range(len(COLUMNS))
+ID_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+RESUME_TIP = (
+    "Continue a stopped, failed or interrupted run from its last checkpoint, exactly where it "
+    "left off."
+)
+
+
+class _Item(QTableWidgetItem):
+    """Sorts by the value kept under ``SORT_ROLE`` (numbers, times) when there is one."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is not None and theirs is not None:
+            return (mine, self.data(ID_ROLE)) < (theirs, other.data(ID_ROLE))  # ties: by id
+        return self.text().lower() < other.text().lower()
+
+
+class RunsPanel(QWidget):
+    """``train_again_requested(dict)`` carries the chosen run's config."""
+
+    train_again_requested = Signal(object)
+    resume_requested = Signal(object)  # the run folder to continue
+
+    def __init__(self, store: Callable[[], RunStore | None], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("runsPanel")
+        self._store = store
+        self.records: dict[int, RunRecord] = {}
+        self._filling = False
+        self.hint = QLabel(
+            "Runs are kept with a project: use File → New project or Open project, then Train. "
+            "Every run is listed here with its settings and results."
+        )
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.filter = QLineEdit(objectName="runsFilter", placeholderText="Filter runs…")
+        self.filter.textChanged.connect(self._apply_filter)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("runsTable")
+        self.table.setAccessibleName("Runs")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NOTES, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(STARTED, Qt.SortOrder.DescendingOrder)  # newest first
+        self.table.setSortingEnabled(True)
+        self.table.itemChanged.connect(self._item_changed)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, text, tip, slot in (
+            ("open", "Open results", "Open the run's folder (weights, events, split).", self.open),
+            (
+                "again",
+                "Train again with these settings",
+                "Load the run's settings into the project.",
+                self.train_again,
+            ),
+            ("resume", "Resume", RESUME_TIP, self.resume),
+            ("compare", "Compare", "Select 2–5 runs to overlay their curves.", self.compare),
+            ("delete", "Delete…", "Delete the run and its files, after asking.", self.delete),
+        ):
+            button = QPushButton(text, objectName=f"runs{key.title()}Button", toolTip=tip)
+            if slot is not None:
+                button.clicked.connect(slot)
+            row.addWidget(button)
+            self.buttons[key] = button
+        row.addStretch(1)
+        self.comparison = RunCompareView()
+        self.comparison.hide()
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.hint)
+        top_layout.addWidget(self.filter)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addLayout(row)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(self.comparison)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.refresh()
+
+    # -- filling ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload the table from the store (keeps the sort order and filter)."""
+        store = self._store()
+        records = store.runs() if store is not None else []
+        self.records = {r.id: r for r in records}
+        self.hint.setVisible(store is None)
+        self._filling = True
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(records))
+        for row, record in enumerate(records):
+            for column, (text, key) in enumerate(_cells(record)):
+                item = _Item(text)
+                item.setData(ID_ROLE, record.id)
+                item.setData(SORT_ROLE, key)
+                editable = column in (NAME, NOTES)
+                flags = item.flags()
+                if not editable:
+                    flags &= ~Qt.ItemFlag.ItemIsEditable
+                item.setFlags(flags)
+                if column == STATUS and record.status == "interrupted":
+                    item.setToolTip(record.message or "The process ended during training.")
+                self.table.setItem(row, column, item)
+        self.table.setSortingEnabled(True)
+        self._filling = False
+        self._apply_filter(self.filter.text())
+        self._selection_changed()
+
+    def _apply_filter(self, text: str) -> None:
+        words = text.lower().split()
+        for row in range(self.table.rowCount()):
+            line = " ".join(
+                self.table.item(row, c).text().lower() for c in range(self.table.columnCount())
+            )
+            self.table.setRowHidden(row, not all(w in line for w in words))
+
+    # -- selection ----------------------------------------------------------------------
+    def selected(self) -> list[RunRecord]:
+        """The selected runs, in table order."""
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        ids = [self.table.item(r, NAME).data(ID_ROLE) for r in rows]
+        return [self.records[i] for i in ids if i in self.records]
+
+    def select_ids(self, ids: list[int]) -> None:
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, NAME).data(ID_ROLE) in ids:
+                self.table.selectRow(row)
+        self.table.setSelectionMode(mode)
+
+    def _selection_changed(self) -> None:
+        chosen = self.selected()
+        one = len(chosen) == 1
+        self.buttons["open"].setEnabled(one and bool(chosen[0].run_dir))
+        self.buttons["again"].setEnabled(one)
+        self.buttons["delete"].setEnabled(bool(chosen))
+        self.buttons["compare"].setEnabled(2 <= len(chosen) <= 5)
+        self.buttons["resume"].setEnabled(one and chosen[0].resumable)
+
+    def resume(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1 and chosen[0].resumable:
+            self.resume_requested.emit(Path(chosen[0].run_dir))
+
+    # -- actions ------------------------------------------------------------------------
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        store = self._store()
+        if self._filling or store is None:
+            return
+        run_id = item.data(ID_ROLE)
+        if item.column() == NAME:
+            store.rename(run_id, item.text())
+        elif item.column() == NOTES:
+            store.annotate(run_id, item.text())
+        record = store.get(run_id)
+        if record is not None:
+            self.records[run_id] = record
+
+    def rename(self, run_id: int, name: str) -> None:
+        self._edit(run_id, NAME, name)
+
+    def annotate(self, run_id: int, notes: str) -> None:
+        self._edit(run_id, NOTES, notes)
+
+    def _edit(self, run_id: int, column: int, text: str) -> None:
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, column)
+            if item.data(ID_ROLE) == run_id:
+                item.setText(text)  # itemChanged writes it to the store
+
+    def open(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1 and chosen[0].run_dir:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(chosen[0].run_dir))
+
+    def train_again(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1:
+            self.train_again_requested.emit(chosen[0].config)
+
+    def confirm_delete(self, records: list[RunRecord]) -> bool:
+        """Ask before deleting (tests replace this)."""
+        names = ", ".join(r.name for r in records[:5]) + ("…" if len(records) > 5 else "")
+        answer = QMessageBox.question(
+            self,
+            "Delete runs",
+            f"Delete {names} and their files (weights, events)? This cannot be undone.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def delete(self) -> None:
+        store = self._store()
+        chosen = self.selected()
+        if store is None or not chosen or not self.confirm_delete(chosen):
+            return
+        for record in chosen:
+            store.delete(record.id, with_files=True)
+        self.comparison.hide()
+        self.refresh()
+
+    def compare(self) -> None:
+        store = self._store()
+        chosen = self.selected()
+        if store is None or not 2 <= len(chosen) <= 5:
+            return
+        self.comparison.show_runs(chosen, {r.id: store.epochs(r.id) for r in chosen})
+        self.comparison.show()
+
+
+def _cells(r: RunRecord) -> list[tuple[str, Any]]:
+    started = datetime.fromtimestamp(r.started_at)
+    acc = r.best_metrics.get("val_acc")
+    return [
+        (r.name, None),
+        (r.status, None),
+        (started.strftime("%Y-%m-%d %H:%M:%S"), r.started_at),
+        (_duration(r.duration), r.duration if r.duration is not None else -1.0),
+        (str(r.best_epoch) if r.best_epoch else "–", r.best_epoch or 0),
+        (f"{acc:.1%}" if acc is not None else "–", acc if acc is not None else -1.0),
+        (r.model, None),
+        (r.notes, None),
+    ]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
