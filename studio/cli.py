@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="judge folders and names only: no decoding or hashing (fast)",
     )
+    from studio.cli_results import add_parsers  # predict, export, evaluate
+
+    add_parsers(sub)
     return parser
 
 
@@ -200,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             from studio.engine.scan_report import run_scan
 
             return run_scan(args.folders, as_json=args.json, read_files=not args.no_read)
+        if args.command in ("predict", "export", "evaluate"):
+            from studio.cli_results import run
+
+            return run(args)
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2

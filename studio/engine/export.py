@@ -40,6 +40,10 @@ SAMPLE = 32  # validation images compared between the app and the export
 TOLERANCE = 1e-3  # largest allowed difference of any logit
 
 
+class VerificationFailed(StudioError):
+    """The reloaded export does not predict what the app predicts."""
+
+
 class Preprocessed(nn.Module):
     """The model with its normalisation inside: input is resized RGB pixels in 0..255."""
 
@@ -235,7 +239,7 @@ def compare(run: LoadedRun, fmt: str, path: Path, pixels: np.ndarray) -> tuple[f
 
 def _refuse_unless_same(diff: float, agreement: float) -> None:
     if not (diff <= TOLERANCE and agreement == 1.0):
-        raise StudioError(
+        raise VerificationFailed(
             f"Export refused: the exported model disagrees with the app (max difference "
             f"{diff:.3g}, top-1 agreement {agreement:.1%})."
         )
