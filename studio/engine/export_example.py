@@ -75,7 +75,11 @@ def report(path, logits):
 '''
 
 _TORCHSCRIPT = """
+import warnings
+
 import torch
+
+warnings.filterwarnings("ignore", category=FutureWarning)  # "TorchScript is deprecated"
 
 model = torch.jit.load(str(HERE / CARD["file"]), map_location="cpu").eval()
 
