@@ -28,6 +28,7 @@ from studio.qt.panels.dataset_browser import DatasetBrowserPanel
 from studio.qt.panels.hyperparams import HyperparameterPanel
 from studio.qt.panels.model_picker import ModelPickerPanel
 from studio.qt.panels.plots import TrainingPlots
+from studio.qt.panels.results import ResultsPanel
 from studio.qt.panels.welcome import WelcomePanel
 from studio.qt.project_model import ProjectModel
 from studio.qt.training_controller import TrainingController
@@ -203,6 +204,14 @@ class MainWindow(QMainWindow):
         self.controller.coach_spoke.connect(self._coach_spoke)
         self.banner.stop_requested.connect(self.controller.stop)
         self.device_detected.connect(self._device_detected)
+        self.results = ResultsPanel(self.model)  # the Results tab opens when a run finishes
+        self.tabs.addTab(self.results, "Results")
+        self.controller.run_finished.connect(
+            lambda event: (
+                self.results.run_finished(event, self.last_run_dir)
+                and self.tabs.setCurrentWidget(self.results)
+            )
+        )
 
     def finish_startup(self) -> None:
         """After the window is visible: load the plots, then warm torch up in the background
