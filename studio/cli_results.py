@@ -28,6 +28,7 @@ def add_parsers(sub: Any) -> None:
     predict.add_argument("--top-k", type=int, default=3, metavar="K", help="classes per image")
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV file")
+    predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     export = sub.add_parser("export", help="export a run's best model as a verified bundle")
     export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
@@ -39,6 +40,7 @@ def add_parsers(sub: Any) -> None:
         "--test", action="store_true", help="also the held-out test split (counted as a look)"
     )
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +68,7 @@ def _predict(args: argparse.Namespace) -> int:
     paths = expand_images(args.images)
     if not paths:
         raise StudioError("No image files found in the given folders.")
-    results = predict(args.run_dir, paths, args.top_k)
+    results = predict(args.run_dir, paths, args.top_k, args.device)
     named = {p.resolve() for p in args.images if p.is_file()}
     for r in results:
         if r.error and r.path.resolve() in named:
@@ -126,7 +128,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     _require_run(args.run_dir)
     from studio.engine.evaluate import evaluate, evaluate_test_split, load_run, split_files
 
-    run = load_run(args.run_dir)
+    run = load_run(args.run_dir, args.device)
     out: dict[str, Any] = {"val": evaluate(run)}
     if args.test and not split_files(run, "test")[0]:
         raise StudioError("This run has no test split: train with --test-fraction to hold one out.")
@@ -148,7 +150,7 @@ def _print_metrics(split: str, r: dict[str, Any]) -> None:
     print(f"{name}: accuracy {r['accuracy']:.1%} on {r['count']} images, loss {r['loss']:.4f}")
     for k, acc in r.get("top_k", {}).items():
         print(f"  top-{k} accuracy {acc:.1%}")
-    width = max(len(c) for c in r["classes"]) + 2
+    width = max(len("weighted avg"), *(len(c) for c in r["classes"])) + 1
     print(f"  {'class':{width}s} precision  recall     f1  support")
     rows = [*r["per_class"], {"class": "macro avg", **r["macro"], "support": r["count"]}]
     rows.append({"class": "weighted avg", **r["weighted"], "support": r["count"]})

@@ -214,3 +214,26 @@ def test_cli_predict_and_export(trained, tmp_path, capsys):
     assert main(["predict", str(tmp_path / "nope"), str(folder)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Run folder not found" in err
+
+
+def test_missing_exporter_and_unwritable_folder_are_explained(trained, tmp_path, monkeypatch):
+    run_dir, _ = trained
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(StudioError, match="Cannot write"):
+        ex.export(run_dir, "state_dict", tmp_path / "a_file" / "bundle")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
+    with pytest.raises(StudioError, match="uv sync --extra onnx"):
+        ex.export(run_dir, "onnx", tmp_path / "bundle")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
+def test_cli_evaluate_with_test_split(trained, capsys):
+    from studio.cli import main
+
+    run_dir, _ = trained
+    assert main(["evaluate", str(run_dir), "--test", "--json", "--device", "cpu"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["val"]["count"] == int(np.sum(out["val"]["confusion"]))
+    assert out["test"]["split"] == "test" and out["test_looks"] >= 1
+    assert main(["evaluate", str(run_dir), "--device", "cpu"]) == 0
+    assert "Validation: accuracy" in capsys.readouterr().out

@@ -46,14 +46,16 @@ class LoadedRun:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     config: ProjectConfig
+    device: torch.device = dataclasses.field(default_factory=lambda: torch.device("cpu"))
 
     def tensor(self, rgb: np.ndarray) -> torch.Tensor:
         """The validation preprocessing of one decoded image: resize, normalise, CHW."""
         return augment.eval_transform(self.image_size, self.mean, self.std)(image=rgb)["image"]
 
 
-def load_run(run_dir: str | Path) -> LoadedRun:
-    """Rebuild the run's architecture and load ``best.pt`` (``weights_only=True``)."""
+def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
+    """Rebuild the run's architecture and load ``best.pt`` (``weights_only=True``) onto
+    ``device`` (``cpu`` by default, so numbers compare exactly; ``auto`` for speed)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise StudioError(f"Run folder not found: {run_dir}")
@@ -73,9 +75,12 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         model.load_state_dict(state)
     except Exception as exc:
         raise StudioError(f"Cannot load {best}: {exc}") from None
-    model.eval()
+    from studio.engine.device import pick_device
+
+    where = pick_device(device)
+    model.to(where).eval()
     mean, std = normalisation(get_spec(name))
-    return LoadedRun(run_dir, model, classes, name, size, mean, std, config)
+    return LoadedRun(run_dir, model, classes, name, size, mean, std, config, where)
 
 
 def _read_json(path: Path) -> Any:
@@ -122,7 +127,8 @@ def logits_for(
                 errors[i] = exc.detail
         if tensors:
             with torch.no_grad():
-                out[rows] = run.model(torch.stack(tensors)).float().numpy()
+                batch = torch.stack(tensors).to(run.device)
+                out[rows] = run.model(batch).float().cpu().numpy()
         if progress is not None:
             progress(min(start + BATCH, len(paths)), len(paths))
     return out, errors
@@ -165,11 +171,14 @@ def expand_images(inputs: Iterable[str | Path]) -> list[Path]:
 
 
 def predict(
-    run: str | Path | LoadedRun, paths: Sequence[str | Path], top_k: int = 3
+    run: str | Path | LoadedRun,
+    paths: Sequence[str | Path],
+    top_k: int = 3,
+    device: str = "cpu",
 ) -> list[Prediction]:
     """Top-``top_k`` classes with confidences for each image, with the best checkpoint and
     the validation preprocessing. Shared by the Results panel and ``studio predict``."""
-    loaded = run if isinstance(run, LoadedRun) else load_run(run)
+    loaded = run if isinstance(run, LoadedRun) else load_run(run, device)
     files = [Path(p) for p in paths]
     logits, errors = logits_for(loaded, files)
     probs = softmax(np.nan_to_num(logits))

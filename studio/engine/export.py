@@ -190,7 +190,7 @@ def app_logits(run: LoadedRun, pixels: np.ndarray) -> np.ndarray:
     hwc = pixels.transpose(0, 2, 3, 1).astype(np.uint8)
     batch = torch.stack([augment.to_tensor(img, run.mean, run.std) for img in hwc])
     with torch.no_grad():
-        return run.model.eval()(batch).float().numpy()
+        return run.model.eval()(batch.to(run.device)).float().cpu().numpy()
 
 
 def exported_logits(run: LoadedRun, fmt: str, path: Path, pixels: np.ndarray) -> np.ndarray:

@@ -46,7 +46,7 @@ def grad_cam(
     except ImageError as exc:
         raise StudioError(str(exc)) from None
     resized = augment.resized(rgb, run.image_size)
-    x = augment.to_tensor(resized, run.mean, run.std).unsqueeze(0)
+    x = augment.to_tensor(resized, run.mean, run.std).unsqueeze(0).to(run.device)
     conv = last_conv(run.model)
     saved: dict[str, torch.Tensor] = {}
 
@@ -65,7 +65,7 @@ def grad_cam(
     finally:
         handle.remove()
         run.model.zero_grad(set_to_none=True)
-    maps, grads = saved["maps"].detach()[0], saved["grads"].detach()[0]
+    maps, grads = saved["maps"].detach()[0].cpu(), saved["grads"].detach()[0].cpu()
     weights = grads.mean(dim=(1, 2))
     cam = torch.relu((weights[:, None, None] * maps).sum(0))[None, None]
     cam = nn.functional.interpolate(

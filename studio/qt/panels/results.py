@@ -196,7 +196,7 @@ class ResultsPanel(QWidget):
         def job() -> tuple[Any, dict[str, Any], int, bool]:
             from studio.engine.evaluate import evaluate, load_run, looks_at_test, split_files
 
-            run = load_run(run_dir)
+            run = load_run(run_dir, device="auto")  # the GPU when there is one
             with self._lock:
                 result = evaluate(run)
             return run, result, looks_at_test(run_dir), bool(split_files(run, "test")[0])
