@@ -20,9 +20,11 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -151,7 +153,15 @@ class ResultsPanel(QWidget):
         for w in (left, middle, right):
             body.addWidget(w)
         body.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
+        content = QWidget()  # scrolls rather than widening the window
+        layout = QVBoxLayout(content)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         layout.addWidget(self.title)
         layout.addLayout(top)
         layout.addWidget(self.summary)
@@ -193,17 +203,21 @@ class ResultsPanel(QWidget):
         self.title.setText(f"Run {self.run_dir.name}: evaluating the best model on validation…")
         self.export_label.clear()
 
+        from studio.engine.control import StopToken
+
+        token = StopToken()  # closing the window cancels a long evaluation
+
         def job() -> tuple[Any, dict[str, Any], int, bool]:
             from studio.engine.evaluate import evaluate, load_run, looks_at_test, split_files
 
             run = load_run(run_dir, device="auto")  # the GPU when there is one
             with self._lock:
-                result = evaluate(run)
+                result = evaluate(run, token=token)
             return run, result, looks_at_test(run_dir), bool(split_files(run, "test")[0])
 
         def done(out: tuple[Any, dict[str, Any], int, bool]) -> None:
-            if generation != self._generation:
-                return
+            if generation != self._generation or not self.window().isVisible():
+                return  # another run was opened meanwhile, or the window has closed
             self.run, self.result, looks, has_test = out
             self._show_result(self.result)
             self._set_enabled(True)
@@ -211,7 +225,7 @@ class ResultsPanel(QWidget):
             self._show_looks(looks, has_test)
             self.evaluated.emit(self.result)
 
-        self.tasks.start(job, done, lambda exc: self._failed(exc, generation))
+        self.tasks.start(job, done, lambda exc: self._failed(exc, generation), token.stop)
 
     def _show_result(self, r: dict[str, Any]) -> None:
         name = self.run.model_name if self.run is not None else ""
@@ -288,7 +302,7 @@ class ResultsPanel(QWidget):
                 if rgb is not None:
                     self.gallery.set_thumbnail(row, to_pixmap(rgb))
 
-        if paths:
+        if paths and self.window().isVisible():  # none after the window closed
             self.tasks.start(job, done)
 
     def show_cam(self) -> None:
