@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QPushButton, QTableWidget
 def test_results_tab_after_training_and_verified_export(qtbot, window, dataset: Path):
     drop_folders(qtbot, window, [dataset])
     set_knobs(window, epochs=1)
+    window.model.update("data", test_fraction=0.25)
     panel = window.results
     with qtbot.waitSignal(panel.evaluated, timeout=TRAIN_TIMEOUT) as evaluated:
         window.findChild(QPushButton, "trainButton").click()
@@ -50,6 +51,12 @@ def test_results_tab_after_training_and_verified_export(qtbot, window, dataset: 
         panel.try_images([dataset / "cats"])
     assert len(predicted.args[0]) == 12 and panel.predictions.topLevelItemCount() == 12
     assert all(len(r.top) == 3 for r in predicted.args[0])
+
+    assert panel.test_button.isEnabled() and "0 time(s)" in panel.test_label.text()
+    with qtbot.waitSignal(panel.test_evaluated, timeout=30_000) as tested:
+        panel.test_button.click()
+    assert tested.args[0]["split"] == "test" and "1 time(s)" in panel.test_label.text()
+    assert "Test accuracy" in panel.summary.text()
 
     panel.format.setCurrentText("onnx")
     with qtbot.waitSignal(panel.exported, timeout=60_000) as exported:

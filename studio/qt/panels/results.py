@@ -89,7 +89,9 @@ class ResultsPanel(QWidget):
         self.try_button.clicked.connect(self._choose_images)
         self.format = named(QComboBox(), "exportFormatInput", "Export format")
         self.format.addItems(EXPORT_FORMATS)
-        self.export_button = named(QPushButton("Export…"), "exportButton", "Export the model")
+        self.export_button = named(
+            QPushButton("Export and verify"), "exportButton", "Export the model"
+        )
         self.export_button.setToolTip(
             "Write a bundle (model, model card, example script) into the run folder, verified "
             "against the app on validation images."
