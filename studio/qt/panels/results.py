@@ -100,11 +100,14 @@ class ResultsPanel(QWidget):
         self.export_label = named(QLabel(), "exportStatusLabel", "Export status")
         self.export_label.setWordWrap(True)
         top = QHBoxLayout()
-        for w in (self.open_button, self.test_button, self.test_label):
+        for w in (self.open_button, self.try_button, self.test_button, self.test_label):
             top.addWidget(w)
         top.addStretch(1)
-        for w in (self.try_button, self.format, self.export_button):
-            top.addWidget(w)
+        export_row = QHBoxLayout()
+        export_row.addWidget(QLabel("Export as"))
+        for w in (self.format, self.export_button):
+            export_row.addWidget(w)
+        export_row.addWidget(self.export_label, 1)
 
         self.metrics = MetricsTable()
         self.matrix = ConfusionMatrix()
@@ -138,7 +141,7 @@ class ResultsPanel(QWidget):
             QLabel("Select an image for its Grad-CAM heat map."), "gradCamView", "Grad-CAM"
         )
         self.cam.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.cam.setMinimumHeight(THUMB * 2)
+        self.cam.setMinimumSize(THUMB * 2, THUMB * 2)
         self.cam.setWordWrap(True)
         self.predictions = named(QTreeWidget(), "predictionList", "Predictions for tried images")
         self.predictions.setHeaderLabels(["Image", "Top-3 predictions"])
@@ -148,13 +151,18 @@ class ResultsPanel(QWidget):
         mid.addWidget(self.gallery_title)
         mid.addWidget(self.gallery, 1)
         mid.addLayout(marks_row)
+        below = QSplitter(Qt.Orientation.Horizontal)  # Grad-CAM beside the tried images
+        below.addWidget(self.cam)
+        below.addWidget(self.predictions)
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.cam)
-        right.addWidget(self.predictions)
+        right.addWidget(middle)
+        right.addWidget(below)
+        right.setSizes([400, 220])
+        left.setSizes([300, 300])
         body = QSplitter(Qt.Orientation.Horizontal)
-        for w in (left, middle, right):
-            body.addWidget(w)
-        body.setStretchFactor(1, 2)
+        body.addWidget(left)
+        body.addWidget(right)
+        body.setSizes([380, 420])
         content = QWidget()  # scrolls rather than widening the window
         layout = QVBoxLayout(content)
         scroll = QScrollArea()
@@ -168,7 +176,7 @@ class ResultsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.summary)
         layout.addWidget(body, 1)
-        layout.addWidget(self.export_label)
+        layout.addLayout(export_row)
         self._set_enabled(False)
 
     def _set_enabled(self, on: bool) -> None:

@@ -51,8 +51,9 @@ class MetricsTable(QTableWidget):
         super().__init__(0, 4)
         named(self, "resultsMetricsTable", "Metrics per class")
         self.setHorizontalHeaderLabels(["Precision", "Recall", "F1", "Support"])
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
 
     def show_result(self, result: dict[str, Any]) -> None:
         rows = [
@@ -82,6 +83,7 @@ class ConfusionMatrix(QWidget):
         self.table = named(QTableWidget(0, 0), "confusionMatrix", "Confusion matrix")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
         self.table.cellClicked.connect(self._clicked)
         self.normalised = named(
             QCheckBox("Row-normalised (share of each true class)"),
@@ -147,7 +149,7 @@ class Gallery(QListWidget):
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setIconSize(QSize(THUMB, THUMB))
-        self.setGridSize(QSize(THUMB + 48, THUMB + 56))
+        self.setGridSize(QSize(THUMB + 24, THUMB + 44))
         self.setWordWrap(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setMovement(QListView.Movement.Static)
