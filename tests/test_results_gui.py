@@ -6,8 +6,25 @@ import json
 from pathlib import Path
 
 from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton, QTableWidget
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QPushButton, QTableWidget, QWidget
+
+from studio.qt.main_window import file_urls
+
+
+def drop_on(widget: QWidget, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls(file_urls(paths))
+    action, button, none = (
+        Qt.DropAction.CopyAction,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    enter = QDragEnterEvent(QPoint(10, 10), action, mime, button, none)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(widget, QDropEvent(QPointF(10, 10), action, mime, button, none))
 
 
 def test_results_tab_after_training_and_verified_export(qtbot, window, dataset: Path):
@@ -48,9 +65,10 @@ def test_results_tab_after_training_and_verified_export(qtbot, window, dataset: 
     assert first in panel.save_marks_csv().read_text()
 
     with qtbot.waitSignal(panel.predicted, timeout=30_000) as predicted:
-        panel.try_images([dataset / "cats"])
+        drop_on(panel, [dataset / "cats"])  # a folder dropped on the tab is tried, not added
     assert len(predicted.args[0]) == 12 and panel.predictions.topLevelItemCount() == 12
     assert all(len(r.top) == 3 for r in predicted.args[0])
+    assert window.model.sources == [dataset]
 
     assert panel.test_button.isEnabled() and "0 time(s)" in panel.test_label.text()
     with qtbot.waitSignal(panel.test_evaluated, timeout=30_000) as tested:
