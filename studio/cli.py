@@ -11,7 +11,6 @@ import argparse
 import json
 import signal
 import sys
-import time
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -147,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="judge folders and names only: no decoding or hashing (fast)",
     )
     cli_projects.extend_parser(sub, train)  # PROJECT_DIR for train, and `studio runs`
+    from studio.cli_results import add_parsers  # predict, export, evaluate
+
+    add_parsers(sub)
     return parser
 
 
@@ -238,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
             from studio.engine.scan_report import run_scan
 
             return run_scan(args.folders, as_json=args.json, read_files=not args.no_read)
+        if args.command in ("predict", "export", "evaluate"):
+            from studio.cli_results import run
+
+            return run(args)
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2
@@ -258,10 +264,10 @@ def _train(args: argparse.Namespace) -> int:
 
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
     from studio.engine.control import StopToken
-    from studio.engine.runlog import JsonlWriter
+    from studio.engine.runlog import JsonlWriter, new_run_dir
     from studio.engine.trainer import fit
 
-    run_dir = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    run_dir = args.out or new_run_dir(Path("runs"))
     token = StopToken()
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
     writer = JsonlWriter(run_dir / "events.jsonl")

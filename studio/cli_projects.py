@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -91,11 +90,11 @@ def _train_project(args: argparse.Namespace) -> int:
 
     trainable_index(config.data.sources, Edits.of(config.data))  # bad data fails before torch
     from studio.engine.control import StopToken
-    from studio.engine.runlog import JsonlWriter
+    from studio.engine.runlog import JsonlWriter, new_run_dir
     from studio.engine.runstore import RunRecorder, RunStore
     from studio.engine.trainer import fit
 
-    run_dir = args.out or project.folder / "runs" / time.strftime("%Y%m%d-%H%M%S")
+    run_dir = args.out or new_run_dir(project.folder / "runs")
     token = StopToken()
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
     writer = JsonlWriter(run_dir / "events.jsonl")

@@ -123,3 +123,10 @@ def test_weights_file_loads_and_mismatch_is_reported(tmp_path: Path, suffix: str
     assert torch.equal(model.layer1[0].conv1.weight, reference.layer1[0].conv1.weight)
     with pytest.raises(StudioError, match="does not fit"):
         create_model("efficientnet_b0", num_classes=3, weights=str(path))
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Path):
+    from studio.engine.runlog import new_run_dir
+
+    folders = [new_run_dir(tmp_path / "runs") for _ in range(3)]
+    assert len(set(folders)) == 3 and all(f.is_dir() for f in folders)

@@ -29,3 +29,20 @@ def read_events(path: Path) -> list[dict]:
     """Parse an ``events.jsonl`` file."""
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def new_run_dir(root: Path) -> Path:
+    """A fresh run folder under ``root`` named after the time (``20261124-103839``), with a
+    ``-2``, ``-3``… suffix when two runs start within the same second. Created here."""
+    import time
+
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 10_000):
+        candidate = root / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"No free run folder name under {root}")

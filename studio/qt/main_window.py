@@ -28,6 +28,7 @@ from studio.qt.panels.dataset_browser import DatasetBrowserPanel
 from studio.qt.panels.hyperparams import HyperparameterPanel
 from studio.qt.panels.model_picker import ModelPickerPanel
 from studio.qt.panels.plots import TrainingPlots
+from studio.qt.panels.results import ResultsPanel
 from studio.qt.panels.welcome import WelcomePanel
 from studio.qt.project_actions import ProjectActions
 from studio.qt.project_model import ProjectModel
@@ -219,6 +220,14 @@ class MainWindow(QMainWindow):
         self.controller.noticed.connect(lambda e: self.statusBar().showMessage(e.message, 15_000))
         self.banner.stop_requested.connect(self.controller.stop)
         self.device_detected.connect(self._device_detected)
+        self.results = ResultsPanel(self.model)  # the Results tab opens when a run finishes
+        self.tabs.addTab(self.results, "Results")
+        self.controller.run_finished.connect(
+            lambda event: (
+                self.results.run_finished(event, self.last_run_dir)
+                and self.tabs.setCurrentWidget(self.results)
+            )
+        )
 
     def finish_startup(self) -> None:
         """After the window is visible: load the plots, then warm torch up in the background
@@ -303,7 +312,9 @@ class MainWindow(QMainWindow):
         self.plots.build()
         self.plots.reset()
         runs = self.project.runs_folder() or runs_root()
-        self.last_run_dir = runs / time.strftime("%Y%m%d-%H%M%S")
+        from studio.engine.runlog import new_run_dir
+
+        self.last_run_dir = new_run_dir(runs)
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
         self.controller.start(self.model.config, self.last_run_dir)

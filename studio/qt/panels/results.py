@@ -1,0 +1,513 @@
+"""The Results tab: how the best model of a run does, where it fails, trying it, exporting it.
+
+Evaluation, thumbnails, Grad-CAM, predictions and export run on worker threads through the
+project's :class:`TaskRunner`; torch and numpy load only inside those jobs. Marks ("wrong
+label", "exclude") are kept in the run folder's ``review.json``; "exclude" also leaves the
+image out of the project's next training (``config.data.excluded_files``). User files are
+never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.qt.panels.results_views import THUMB, ConfusionMatrix, Gallery, MetricsTable, named
+from studio.qt.project_model import ProjectModel
+
+GALLERY_MAX = 120  # thumbnails shown at once
+REVIEW = "review.json"
+EXPORT_FORMATS = ("onnx", "torchscript", "state_dict")
+
+
+class ResultsPanel(QWidget):
+    """Results of one run folder. ``evaluated(result)``, ``exported(report)`` and
+    ``predicted(list)`` fire on the GUI thread when the background jobs are done;
+    ``failed(message)`` when one fails."""
+
+    evaluated = Signal(object)
+    test_evaluated = Signal(object)
+    exported = Signal(object)
+    predicted = Signal(object)
+    cam_ready = Signal()
+    failed = Signal(str)
+
+    def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        named(self, "resultsPanel", "Results")
+        self.model = model
+        self.tasks = model.tasks
+        self.run_dir: Path | None = None
+        self.run: Any = None  # studio.engine.evaluate.LoadedRun, loaded off the GUI thread
+        self.result: dict[str, Any] | None = None
+        self.marks: dict[str, str] = {}
+        self._lock = threading.Lock()  # one job at a time uses the model
+        self._generation = 0
+        self.setAcceptDrops(True)
+        self._build()
+
+    # -- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.title = named(
+            QLabel("No run yet: train a model, or open a past run."), "resultsTitle", "Run"
+        )
+        self.title.setWordWrap(True)
+        self.summary = named(QLabel(), "resultsSummary", "Accuracy summary")
+        self.summary.setWordWrap(True)
+        self.open_button = named(QPushButton("Open run…"), "openRunButton", "Open a run folder")
+        self.open_button.clicked.connect(self._choose_run)
+        self.test_button = named(
+            QPushButton("Evaluate on test set"), "evaluateTestButton", "Evaluate on test set"
+        )
+        self.test_button.setToolTip(
+            "The test split is held out: look at it once, at the end. Every look is counted."
+        )
+        self.test_button.clicked.connect(self.evaluate_test)
+        self.test_label = named(QLabel(), "testLooksLabel", "Test set looks")
+        self.try_button = named(QPushButton("Try images…"), "tryImagesButton", "Try images")
+        self.try_button.setToolTip("Top-3 predictions for new images (or drop files here).")
+        self.try_button.clicked.connect(self._choose_images)
+        self.format = named(QComboBox(), "exportFormatInput", "Export format")
+        self.format.addItems(EXPORT_FORMATS)
+        self.export_button = named(
+            QPushButton("Export and verify"), "exportButton", "Export the model"
+        )
+        self.export_button.setToolTip(
+            "Write a bundle (model, model card, example script) into the run folder, verified "
+            "against the app on validation images."
+        )
+        self.export_button.clicked.connect(lambda: self.export(self.format.currentText()))
+        self.export_label = named(QLabel(), "exportStatusLabel", "Export status")
+        self.export_label.setWordWrap(True)
+        top = QHBoxLayout()
+        for w in (self.open_button, self.try_button, self.test_button, self.test_label):
+            top.addWidget(w)
+        top.addStretch(1)
+        export_row = QHBoxLayout()
+        export_row.addWidget(QLabel("Export as"))
+        for w in (self.format, self.export_button):
+            export_row.addWidget(w)
+        export_row.addWidget(self.export_label, 1)
+
+        self.metrics = MetricsTable()
+        self.matrix = ConfusionMatrix()
+        self.matrix.cell_clicked.connect(self.show_cell)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.metrics)
+        left.addWidget(self.matrix)
+
+        self.gallery_title = QLabel("Misclassified images, worst first")
+        self.gallery = Gallery()
+        self.gallery.currentRowChanged.connect(lambda _row: self.show_cam())
+        self.wrong_button = named(
+            QPushButton("Mark wrong label"), "markWrongLabelButton", "Mark wrong label"
+        )
+        self.wrong_button.clicked.connect(
+            lambda: self.mark(self.gallery.selected_paths(), "wrong_label")
+        )
+        self.exclude_button = named(QPushButton("Exclude"), "excludeImageButton", "Exclude image")
+        self.exclude_button.setToolTip("Leave the image out of the next training (file untouched).")
+        self.exclude_button.clicked.connect(
+            lambda: self.mark(self.gallery.selected_paths(), "exclude")
+        )
+        self.csv_button = named(QPushButton("Save marks as CSV"), "exportMarksButton", "Save marks")
+        self.csv_button.clicked.connect(self.save_marks_csv)
+        self.all_button = QPushButton("All mistakes")
+        self.all_button.clicked.connect(self.show_mistakes)
+        marks_row = QHBoxLayout()
+        for w in (self.all_button, self.wrong_button, self.exclude_button, self.csv_button):
+            marks_row.addWidget(w)
+        self.cam = named(
+            QLabel("Select an image for its Grad-CAM heat map."), "gradCamView", "Grad-CAM"
+        )
+        self.cam.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cam.setMinimumSize(THUMB * 2, THUMB * 2)
+        self.cam.setWordWrap(True)
+        self.predictions = named(QTreeWidget(), "predictionList", "Predictions for tried images")
+        self.predictions.setHeaderLabels(["Image", "Top-3 predictions"])
+        middle = QWidget()
+        mid = QVBoxLayout(middle)
+        mid.setContentsMargins(0, 0, 0, 0)
+        mid.addWidget(self.gallery_title)
+        mid.addWidget(self.gallery, 1)
+        mid.addLayout(marks_row)
+        below = QSplitter(Qt.Orientation.Horizontal)  # Grad-CAM beside the tried images
+        below.addWidget(self.cam)
+        below.addWidget(self.predictions)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(middle)
+        right.addWidget(below)
+        right.setSizes([400, 220])
+        left.setSizes([300, 300])
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(right)
+        body.setSizes([380, 420])
+        content = QWidget()  # scrolls rather than widening the window
+        layout = QVBoxLayout(content)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout.addWidget(self.title)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(body, 1)
+        layout.addLayout(export_row)
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (
+            self.test_button,
+            self.try_button,
+            self.export_button,
+            self.wrong_button,
+            self.exclude_button,
+            self.csv_button,
+        ):
+            w.setEnabled(on)
+
+    # -- showing a run ------------------------------------------------------------------
+    def run_finished(self, event: Any, run_dir: Path | None) -> bool:
+        """After training: show the run when it saved a best model; says whether it did."""
+        if (
+            run_dir is None
+            or event.best_epoch is None
+            or not (run_dir / "best.safetensors").is_file()
+        ):
+            return False
+        self.show_run(run_dir)
+        return True
+
+    def _choose_run(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder")
+        if folder:
+            self.show_run(Path(folder))
+
+    def show_run(self, run_dir: Path) -> None:
+        """Load the run's best model and evaluate it on validation, off the GUI thread."""
+        self._generation += 1
+        generation = self._generation
+        self.run_dir, self.run, self.result = Path(run_dir), None, None
+        self.marks = _read_marks(self.run_dir)
+        self._set_enabled(False)
+        self.title.setText(f"Run {self.run_dir.name}: evaluating the best model on validation…")
+        self.export_label.clear()
+
+        from studio.engine.control import StopToken
+
+        token = StopToken()  # closing the window cancels a long evaluation
+
+        def job() -> tuple[Any, dict[str, Any], int, bool]:
+            from studio.engine.evaluate import evaluate, load_run, looks_at_test, split_files
+
+            run = load_run(run_dir, device="auto")  # the GPU when there is one
+            with self._lock:
+                result = evaluate(run, token=token)
+            return run, result, looks_at_test(run_dir), bool(split_files(run, "test")[0])
+
+        def done(out: tuple[Any, dict[str, Any], int, bool]) -> None:
+            if generation != self._generation or not self.window().isVisible():
+                return  # another run was opened meanwhile, or the window has closed
+            self.run, self.result, looks, has_test = out
+            self._show_result(self.result)
+            self._set_enabled(True)
+            self.test_button.setEnabled(has_test)
+            self._show_looks(looks, has_test)
+            self.evaluated.emit(self.result)
+
+        self.tasks.start(job, done, lambda exc: self._failed(exc, generation), token.stop)
+
+    def _show_result(self, r: dict[str, Any]) -> None:
+        name = self.run.model_name if self.run is not None else ""
+        self.title.setText(
+            f"Run {self.run_dir.name if self.run_dir else ''} · {name} · best checkpoint"
+        )
+        topk = "".join(f", top-{k} {v:.1%}" for k, v in r.get("top_k", {}).items())
+        wrong = sum(1 for im in r["images"] if im["true"] != im["predicted"])
+        self.summary.setText(
+            f"Validation accuracy {r['accuracy']:.1%} on {r['count']} images{topk} · "
+            f"macro F1 {r['macro']['f1']:.3f} · {wrong} misclassified."
+        )
+        self.metrics.show_result(r)
+        self.matrix.show_result(r)
+        self.show_mistakes()
+
+    def _show_looks(self, looks: int, has_test: bool) -> None:
+        if not has_test:
+            self.test_label.setText("No test split in this run.")
+        else:
+            self.test_label.setText(f"Test set looked at {looks} time(s).")
+
+    def _failed(self, exc: Exception, generation: int | None = None) -> None:
+        if generation is not None and generation != self._generation:
+            return
+        message = str(exc) or type(exc).__name__
+        self.export_label.setText(message)
+        self.failed.emit(message)
+
+    # -- gallery ------------------------------------------------------------------------
+    def show_mistakes(self) -> None:
+        if self.result is None:
+            return
+        from_engine = [im for im in self.result["images"] if im["true"] != im["predicted"]]
+        self.gallery_title.setText(f"Misclassified images, worst first ({len(from_engine)})")
+        self._fill_gallery(from_engine)
+
+    def show_cell(self, true: str, predicted: str) -> None:
+        """The images of one confusion-matrix cell, worst first."""
+        if self.result is None:
+            return
+        images = [
+            im
+            for im in self.result["images"]
+            if im["true"] == true and im["predicted"] == predicted
+        ]
+        self.gallery_title.setText(f"True {true}, predicted {predicted} ({len(images)})")
+        self._fill_gallery(images)
+
+    def _fill_gallery(self, images: list[dict[str, Any]]) -> None:
+        shown = images[:GALLERY_MAX]
+        self.gallery.show_images(shown, self.marks)
+        generation = self._generation
+        paths = [im["path"] for im in shown]
+
+        def job() -> list[Any]:
+            from studio.engine.images import ImageError
+            from studio.qt.images import thumbnail
+
+            out = []
+            for path in paths:
+                try:
+                    out.append(thumbnail(path, THUMB))
+                except ImageError:
+                    out.append(None)
+            return out
+
+        def done(thumbs: list[Any]) -> None:
+            if generation != self._generation or self.gallery.images[: len(paths)] != shown:
+                return
+            from studio.qt.images import to_pixmap
+
+            for row, rgb in enumerate(thumbs):
+                if rgb is not None:
+                    self.gallery.set_thumbnail(row, to_pixmap(rgb))
+
+        if paths and self.window().isVisible():  # none after the window closed
+            self.tasks.start(job, done)
+
+    def show_cam(self) -> None:
+        """Grad-CAM of the current gallery image, computed off the GUI thread."""
+        item = self.gallery.currentItem()
+        if item is None or self.run is None:
+            return
+        path, run, generation = item.data(Qt.ItemDataRole.UserRole), self.run, self._generation
+        self.cam.setText("Computing Grad-CAM…")
+
+        def job() -> tuple[Any, str]:
+            from studio.engine.gradcam import grad_cam, overlay, supports_gradcam
+
+            if not supports_gradcam(run.model_name):
+                return None, "Grad-CAM needs a CNN backbone (not a vision transformer)."
+            with self._lock:
+                image, heat, cls = grad_cam(run, path)
+            return overlay(
+                image, heat
+            ), f"{Path(path).name}: pixels that drove '{run.classes[cls]}'"
+
+        def done(out: tuple[Any, str]) -> None:
+            if generation != self._generation:
+                return
+            rgb, caption = out
+            if rgb is None:
+                self.cam.setText(caption)
+            else:
+                from studio.qt.images import to_pixmap
+
+                pixmap = to_pixmap(rgb).scaled(
+                    THUMB * 2, THUMB * 2, Qt.AspectRatioMode.KeepAspectRatio
+                )
+                self.cam.setPixmap(pixmap)
+                self.cam.setToolTip(caption)
+            self.cam_ready.emit()
+
+        self.tasks.start(job, done, lambda exc: self.cam.setText(str(exc)))
+
+    # -- marks --------------------------------------------------------------------------
+    def mark(self, paths: list[str], kind: str) -> None:
+        """Mark images as ``wrong_label`` or ``exclude`` (kept in ``review.json``; excluded
+        images also leave the project's training set)."""
+        if not paths or self.run_dir is None:
+            return
+        for p in paths:
+            self.marks[p] = kind
+        if kind == "exclude":
+            current = list(self.model.config.data.excluded_files)
+            new = [Path(p) for p in paths if Path(p) not in current]
+            self.model.update("data", excluded_files=current + new)
+        _write_marks(self.run_dir, self.marks)
+        self.gallery.refresh_marks(self.marks)
+
+    def save_marks_csv(self) -> Path | None:
+        """Write the marks as ``review.csv`` in the run folder (path, true, predicted, mark)."""
+        if self.run_dir is None:
+            return None
+        import csv
+        import io
+
+        from studio.fileio import atomic_write_text
+
+        known = {im["path"]: im for im in (self.result or {}).get("images", [])}
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["path", "true", "predicted", "confidence", "mark"])
+        for path, kind in sorted(self.marks.items()):
+            im = known.get(path, {})
+            conf = f"{im['confidence']:.4f}" if im else ""
+            writer.writerow([path, im.get("true", ""), im.get("predicted", ""), conf, kind])
+        target = self.run_dir / "review.csv"
+        atomic_write_text(target, buffer.getvalue())
+        self.export_label.setText(f"Marks saved in {target}")
+        return target
+
+    # -- test split ---------------------------------------------------------------------
+    def evaluate_test(self) -> None:
+        """The held-out test results (computed once per run; every look is counted)."""
+        if self.run is None:
+            return
+        run, generation = self.run, self._generation
+        self.test_button.setEnabled(False)
+
+        def job() -> tuple[dict[str, Any], int]:
+            from studio.engine.evaluate import evaluate_test_split
+
+            with self._lock:
+                return evaluate_test_split(run)
+
+        def done(out: tuple[dict[str, Any], int]) -> None:
+            if generation != self._generation:
+                return
+            result, looks = out
+            self.test_button.setEnabled(True)
+            self._show_looks(looks, True)
+            self.summary.setText(
+                self.summary.text().split(" · Test")[0]
+                + f" · Test accuracy {result['accuracy']:.1%} on {result['count']} images."
+            )
+            self.test_evaluated.emit(result)
+
+        def failed(exc: Exception) -> None:
+            self.test_button.setEnabled(True)
+            self._failed(exc, generation)
+
+        self.tasks.start(job, done, failed)
+
+    # -- trying images ------------------------------------------------------------------
+    def _choose_images(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Try images")
+        if files:
+            self.try_images([Path(f) for f in files])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.run is not None and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.try_images(paths)
+
+    def try_images(self, paths: list[Path]) -> None:
+        """Top-3 predictions for image files or folders, with the best checkpoint."""
+        if self.run is None:
+            return
+        run, generation = self.run, self._generation
+
+        def job() -> list[Any]:
+            from studio.engine.evaluate import expand_images, predict
+
+            with self._lock:
+                return predict(run, expand_images(paths), top_k=3)
+
+        def done(results: list[Any]) -> None:
+            if generation != self._generation:
+                return
+            self.predictions.clear()
+            for r in results:
+                text = r.error or "   ".join(f"{c} {p:.1%}" for c, p in r.top)
+                item = QTreeWidgetItem([r.path.name, text])
+                item.setToolTip(0, str(r.path))
+                self.predictions.addTopLevelItem(item)
+            self.predictions.resizeColumnToContents(0)
+            self.predicted.emit(results)
+
+        self.tasks.start(job, done, lambda exc: self._failed(exc, generation))
+
+    # -- export -------------------------------------------------------------------------
+    def export(self, fmt: str, out: Path | None = None) -> None:
+        """Export and verify off the GUI thread; the status line shows the comparison."""
+        if self.run_dir is None:
+            return
+        run_dir, generation = self.run_dir, self._generation
+        out = out or run_dir / "exports" / f"{fmt}-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.export_button.setEnabled(False)
+        self.export_label.setText(f"Exporting {fmt} and verifying it against the app…")
+
+        def job() -> Any:
+            from studio.engine.export import export
+
+            with self._lock:
+                return export(run_dir, fmt, out)
+
+        def done(report: Any) -> None:
+            self.export_button.setEnabled(True)
+            self.export_label.setText(
+                f"Exported {report.format} to {report.out} · verified on {report.images} "
+                f"validation images: max abs difference {report.max_abs_diff:.2g}, top-1 "
+                f"agreement {report.agreement:.0%} ({report.seconds:.1f} s)."
+            )
+            self.exported.emit(report)
+
+        def failed(exc: Exception) -> None:
+            self.export_button.setEnabled(True)
+            self._failed(exc, generation)
+
+        self.tasks.start(job, done, failed)
+
+
+def _read_marks(run_dir: Path) -> dict[str, str]:
+    try:
+        data = json.loads((run_dir / REVIEW).read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.get("marks", {}).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _write_marks(run_dir: Path, marks: dict[str, str]) -> None:
+    from studio.fileio import atomic_write_text
+
+    atomic_write_text(run_dir / REVIEW, json.dumps({"marks": marks}, indent=1, ensure_ascii=False))
