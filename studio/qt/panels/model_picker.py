@@ -195,6 +195,10 @@ class ModelPickerPanel(QWidget):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(row, column, item)
+        if self.table.horizontalHeader().sortIndicatorSection() >= len(COLUMNS) or not (
+            self.table.isSortingEnabled()
+        ):  # keep the catalogue's order (small to large) until a header is clicked
+            self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.sync_from_model()
         self.catalogue_loaded.emit()
