@@ -11,6 +11,7 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -263,22 +264,38 @@ def _train(args: argparse.Namespace) -> int:
     from studio.engine.data import trainable_index
 
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
-    from studio.engine.control import StopToken
-    from studio.engine.runlog import JsonlWriter, new_run_dir
-    from studio.engine.trainer import fit
+    from studio.engine.runlog import new_run_dir
 
     run_dir = args.out or new_run_dir(Path("runs"))
+    return run_training(config, run_dir, args.quiet, resume=args.resume is not None)
+
+
+def run_training(
+    config: ProjectConfig,
+    run_dir: Path,
+    quiet: bool,
+    resume: bool = False,
+    record: Callable[[Event], None] | None = None,
+) -> int:
+    """Train headless into ``run_dir``: ``events.jsonl``, readable progress, Ctrl-C stops
+    after the batch. ``record`` also receives every event (a project's run history)."""
+    from studio.engine.control import StopToken
+    from studio.engine.runlog import JsonlWriter
+    from studio.engine.trainer import fit
+
     token = StopToken()
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
     writer = JsonlWriter(run_dir / "events.jsonl")
-    printer = _Printer(quiet=args.quiet)
+    printer = _Printer(quiet=quiet)
 
     def sink(event: Event) -> None:
         writer(event)
+        if record is not None:
+            record(event)
         printer(event)
 
     try:
-        result = fit(config, sink, token, run_dir, resume=args.resume is not None)
+        result = fit(config, sink, token, run_dir, resume=resume)
     except StudioError:
         raise
     except Exception:

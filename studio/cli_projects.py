@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 from datetime import datetime
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train_project(args: argparse.Namespace) -> int:
-    from studio.cli import _Printer, _stop_then_interrupt, build_parser
+    from studio.cli import build_parser
     from studio.config.io import load_project
 
     if args.data:
@@ -89,35 +88,14 @@ def _train_project(args: argparse.Namespace) -> int:
     from studio.engine.data import Edits, trainable_index
 
     trainable_index(config.data.sources, Edits.of(config.data))  # bad data fails before torch
-    from studio.engine.control import StopToken
-    from studio.engine.runlog import JsonlWriter, new_run_dir
+    from studio.cli import run_training
+    from studio.engine.runlog import new_run_dir
     from studio.engine.runstore import RunRecorder, RunStore
-    from studio.engine.trainer import fit
 
     run_dir = args.out or new_run_dir(project.folder / "runs")
-    token = StopToken()
-    previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
-    writer = JsonlWriter(run_dir / "events.jsonl")
-    printer = _Printer(quiet=args.quiet)
     with RunStore(project.folder) as store:
         recorder = RunRecorder(store, config.model_dump(mode="json"), run_dir)
-
-        def sink(event) -> None:
-            writer(event)
-            recorder(event)
-            printer(event)
-
-        try:
-            result = fit(config, sink, token, run_dir)
-        except StudioError:
-            raise
-        except Exception:
-            return 1
-        finally:
-            writer.close()
-            signal.signal(signal.SIGINT, previous)
-    print(f"Run folder: {run_dir}")
-    return 0 if result.status == "finished" else 1
+        return run_training(config, run_dir, args.quiet, record=recorder)
 
 
 def _runs(folder: Path, as_json: bool) -> int:
