@@ -132,3 +132,41 @@ def test_stronger_augmentation_remedy_climbs_the_presets(qtbot, window):
     assert window.model.config.augment.preset == "heavy"
     banner.apply("augment")
     assert "strongest" in banner.outcome.text()
+
+
+def test_fewer_trainable_layers_remedy_steps_towards_a_linear_probe(qtbot, window):
+    window.model.update("model", name="resnet18", weights="imagenet", strategy="full")
+    banner = window.banner
+    assert banner._can_freeze()
+    banner.apply("freeze")
+    assert (window.model.config.model.strategy, window.model.config.model.unfreeze) == (
+        "partial",
+        2,
+    )
+    banner.apply("freeze")
+    assert window.model.config.model.unfreeze == 1
+    banner.apply("freeze")
+    assert window.model.config.model.strategy == "linear" and "linear probe" in (
+        banner.outcome.text()
+    )
+
+
+def test_split_shares_and_picked_image_reach_the_config_and_preview(qtbot, window, dataset):
+    from PySide6.QtWidgets import QDoubleSpinBox
+
+    drop_folders(qtbot, window, [dataset])
+    window.findChild(QDoubleSpinBox, "testFractionInput").setValue(0.1)
+    window.findChild(QDoubleSpinBox, "valFractionInput").setValue(0.3)
+    assert (window.model.config.data.val_fraction, window.model.config.data.test_fraction) == (
+        0.3,
+        0.1,
+    )
+    from PySide6.QtCore import Qt
+
+    grid = window.browser.grid
+    window.tabs.setCurrentWidget(window.browser.images_page)
+    qtbot.waitUntil(lambda: grid.model().rowCount() > 5, timeout=10_000)
+    cell = grid.model().index(5, 0)
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualRect(cell).center())
+    assert window.augment.image_path is not None
+    assert window.augment.image_path.name == cell.data()

@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         self.browser.tree.itemClicked.connect(
             lambda item: self.augment.show_class(self.browser.tree.indexOfTopLevelItem(item))
         )
+        self.browser.image_picked.connect(self.augment.set_image)
         self.model.dataset_changed.connect(self._dataset_changed)
         self.browser.report_ready.connect(self._report_ready)
         self.model.scan_failed.connect(self.show_message)

@@ -60,6 +60,11 @@ class CoachBanner(QFrame):
                 "More varied training images make memorising harder.",
             ),
             ("dropout", "More dropout", "Randomly drop more features while training."),
+            (
+                "freeze",
+                "Fewer trainable layers",
+                "Let fewer pre-trained layers change: less capacity to memorise.",
+            ),
             ("data", "Collect more data", "More real images is the surest cure."),
             ("lower_lr", "Lower the learning rate", "Divide the learning rate by 3."),
             ("longer", "Train longer", "Double the number of epochs."),
@@ -92,6 +97,7 @@ class CoachBanner(QFrame):
             "early_stopping": overfit,
             "augment": overfit,
             "dropout": overfit,
+            "freeze": overfit and self._can_freeze(),
             "data": overfit,
             "lower_lr": event.signal == "lr_too_high",
             "longer": event.signal == "underfitting",
@@ -129,6 +135,8 @@ class CoachBanner(QFrame):
                 f"Images per class now: {listing}. A few hundred varied images per class "
                 f"is a good target; start with the smallest classes."
             )
+        elif key == "freeze":
+            text = self._freeze_more()
         elif key == "lower_lr":
             lr = cfg.train.learning_rate / 3
             self.model.update("train", learning_rate=lr)
@@ -139,6 +147,24 @@ class CoachBanner(QFrame):
         if key not in {"data", "stop"}:
             self.buttons[key].setEnabled(False)
         self.outcome.setText(text)
+
+    def _can_freeze(self) -> bool:
+        model = self.model.config.model
+        return model.weights != "none" and model.strategy in ("full", "partial")
+
+    def _freeze_more(self) -> str:
+        """full -> partial (last 2 stages) -> fewer stages -> linear probe."""
+        model = self.model.config.model
+        if model.strategy == "full":
+            self.model.update("model", strategy="partial", unfreeze=2)
+            return "Fine-tuning is 'partial' (the last 2 stages learn) for the next run."
+        if model.strategy == "partial" and model.unfreeze > 1:
+            self.model.update("model", unfreeze=model.unfreeze - 1)
+            return f"Only the last {model.unfreeze} stage(s) learn in the next run."
+        if model.strategy == "partial":
+            self.model.update("model", strategy="linear")
+            return "The next run is a linear probe: only the new head learns."
+        return "Already training the head only."
 
     def _stronger_augmentation(self) -> str:
         current = self.model.config.augment.preset

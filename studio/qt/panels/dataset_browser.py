@@ -41,6 +41,7 @@ class DatasetBrowserPanel(QWidget):
     add_folder_requested = Signal()
     sample_requested = Signal()
     report_ready = Signal(object)  # the HealthReport, once a check has finished
+    image_picked = Signal(object)  # the Path of the image selected in the grid
 
     def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +86,7 @@ class DatasetBrowserPanel(QWidget):
         self.grid_model = ThumbnailModel(model.tasks, self)
         self.grid = make_grid_view(self.grid_model)
         self.grid.doubleClicked.connect(self.open_viewer)
+        self.grid.clicked.connect(lambda cell: self.image_picked.emit(Path(cell.data(PathRole))))
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._image_menu)
         self.filters = GridFilters(self.grid_model)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.config import ModelConfig, TrainConfig
+from studio.config import DataConfig, ModelConfig, TrainConfig
 from studio.qt.forms import field, input_for, on_change, set_value
 from studio.qt.project_model import ProjectModel
 
@@ -35,6 +35,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("train", "image_size"),
         ],
     ),
+    ("Split", [("data", "val_fraction"), ("data", "test_fraction")]),
     (
         "Optimizer",
         [
@@ -67,7 +68,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
 ]
-SCHEMAS = {"train": TrainConfig, "model": ModelConfig}
+SCHEMAS = {"train": TrainConfig, "model": ModelConfig, "data": DataConfig}
 PRESETS: dict[str, dict[str, Any]] = {
     "Quick look": {
         "epochs": 3,
@@ -117,6 +118,7 @@ class HyperparameterPanel(QWidget):
         super().__init__(parent)
         self.model = model
         self.inputs: dict[str, QWidget] = {}
+        self.sections: dict[str, str] = {}  # field -> config section it edits
         self.finding = None
         self.preset = QComboBox()
         self.preset.setObjectName("trainingPresetInput")
@@ -148,6 +150,7 @@ class HyperparameterPanel(QWidget):
                 on_change(widget, lambda value, s=section, n=name: self._edited(s, n, value))
                 form.addRow(field(SCHEMAS[section], name).title, widget)
                 self.inputs[name] = widget
+                self.sections[name] = section
                 if name == "learning_rate":
                     form.addRow("", self._lr_finder_row())
             body_layout.addWidget(box)
@@ -193,8 +196,7 @@ class HyperparameterPanel(QWidget):
     def sync_from_model(self) -> None:
         cfg = self.model.config
         for name, widget in self.inputs.items():
-            section = cfg.model if name in ModelConfig.model_fields else cfg.train
-            set_value(widget, getattr(section, name))
+            set_value(widget, getattr(getattr(cfg, self.sections[name]), name))
         train = cfg.train
         self.inputs["warmup_epochs"].setEnabled(train.schedule == "cosine")
         self.inputs["step_every"].setEnabled(train.schedule == "step")
