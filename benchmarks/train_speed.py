@@ -222,6 +222,28 @@ def first_batch(args) -> list[float]:
     return [marks["first"] - marks["epoch_end"]]
 
 
+def _child(mode: str, args) -> list[float]:
+    """Run one contender in a fresh process; its last stdout line is ``{"rates": [...]}``."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--mode",
+            mode,
+            "--epochs",
+            str(args.epochs),
+            "--image-size",
+            str(args.image_size),
+            "--batch-size",
+            str(args.batch_size),
+        ],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])["rates"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=4)
@@ -237,41 +259,9 @@ def main() -> None:
         return
     results = {}
     for mode in ("torchvision_loop", "plain", "cli", "gui"):
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--mode",
-                mode,
-                "--epochs",
-                str(args.epochs),
-                "--image-size",
-                str(args.image_size),
-                "--batch-size",
-                str(args.batch_size),
-            ],
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
-        rates = json.loads(out.strip().splitlines()[-1])["rates"]
+        rates = _child(mode, args)
         results[mode] = statistics.median(rates[1:] or rates)
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--mode",
-            "first_batch",
-            "--image-size",
-            str(args.image_size),
-            "--batch-size",
-            str(args.batch_size),
-        ],
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    ).stdout
-    first = json.loads(out.strip().splitlines()[-1])["rates"][0]
+    first = _child("first_batch", args)[0]
     print(
         f"sample digits, small_cnn, {args.image_size}px, batch {args.batch_size}, "
         f"{args.epochs} epochs, no augmentation, torch threads {os.cpu_count()} cores"

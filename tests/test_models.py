@@ -6,12 +6,11 @@ import hashlib
 import json
 import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from test_cli import studio
 from torch import nn
 
 from studio.engine import weights as weights_module
@@ -160,33 +159,22 @@ def test_corrupt_or_cancelled_download_leaves_nothing(tmp_path: Path, monkeypatc
 
 
 def test_cli_models_json_and_strategy_errors(dataset: Path, tmp_path: Path):
-    done = subprocess.run(
-        [sys.executable, "-m", "studio", "models", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = studio("models", "--json")
+    assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert {r["name"] for r in rows} >= REQUIRED
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "studio",
-            "train",
-            "--data",
-            str(dataset),
-            "--model",
-            "resnet18",
-            "--strategy",
-            "linear",
-            "--weights",
-            "none",
-            "--out",
-            str(tmp_path / "r"),
-        ],
-        capture_output=True,
-        text=True,
+    done = studio(
+        "train",
+        "--data",
+        str(dataset),
+        "--model",
+        "resnet18",
+        "--strategy",
+        "linear",
+        "--weights",
+        "none",
+        "--out",
+        str(tmp_path / "r"),
     )
     assert done.returncode == 2 and "pre-trained" in done.stderr
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import errno
 import json
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 import torch
+from test_cli import studio
 
 from studio.config import ProjectConfig
 from studio.engine import checkpoints, trainer
@@ -210,27 +209,16 @@ def test_full_disk_fails_clearly_and_keeps_the_previous_checkpoint(
 def test_cli_resume_and_settings(dataset: Path, tmp_path: Path):
     token, events = StopToken(), []
     fit(config(dataset, epochs=2), _stop_after(1, token, events), token, run_dir=tmp_path / "r")
-    done = subprocess.run(
-        [sys.executable, "-m", "studio", "train", "--resume", str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-    )
+    done = studio("train", "--resume", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     assert "epoch   2/2" in done.stdout
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "studio",
-            "train",
-            "--data",
-            str(dataset),
-            "--set",
-            "train.optimiser=sgd",
-            "--out",
-            str(tmp_path / "x"),
-        ],
-        capture_output=True,
-        text=True,
+    done = studio(
+        "train",
+        "--data",
+        str(dataset),
+        "--set",
+        "train.optimiser=sgd",
+        "--out",
+        str(tmp_path / "x"),
     )
     assert done.returncode == 2 and "SECTION.FIELD=VALUE" in done.stderr
