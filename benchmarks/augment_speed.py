@@ -3,7 +3,7 @@
 1. Preview: time to render the original and 12 variants (what the augmentation dock does on
    every edit) at 224 and 512 px, for the Light and Heavy presets. The image is decoded once
    and cached, as in the app; the first ("cold") render includes the decode.
-2. Throughput per core: images/s of the training pipeline (studio.engine.augment, i.e.
+2. Throughput per core: images/s of the training pipeline (studio.engine.augment.pipeline, i.e.
    albumentations + OpenCV) against a torchvision.transforms.v2 pipeline doing the same work
    (same steps, probabilities and magnitudes, resize to 224 px, normalise to a float tensor),
    both on one thread, on the same pre-decoded images.
@@ -29,8 +29,8 @@ import numpy as np
 from PIL import Image
 
 from studio.config import AugmentConfig
-from studio.engine import augment
-from studio.engine.preview import _cached_rgb, render_preview
+from studio.engine.augment import pipeline as augment
+from studio.engine.augment.preview import _cached_rgb, render_preview
 
 
 def photo(width: int, height: int, seed: int) -> np.ndarray:

@@ -21,8 +21,8 @@ import torch
 
 from studio.config import AugmentConfig, ProjectConfig
 from studio.engine.events import EpochEnded
-from studio.engine.models import create_model
-from studio.engine.trainer import fit
+from studio.engine.models.factory import create_model
+from studio.engine.training.trainer import fit
 from studio.resources import sample_dataset
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 def train(out: Path, model: str, image_size: int, epochs: int) -> Path:
     from studio.config import ProjectConfig
-    from studio.engine.trainer import fit
+    from studio.engine.training.trainer import fit
     from studio.resources import sample_dataset
 
     config = ProjectConfig.model_validate(
@@ -43,8 +43,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--device", default="cpu", help="for evaluate and predict")
     args = parser.parse_args()
-    from studio.engine.evaluate import evaluate, load_run, predict, split_files
-    from studio.engine.export import FORMATS, export
+    from studio.engine.results.evaluation import evaluate_split, load_run, predict, split_files
+    from studio.engine.results.export import FORMATS, export
 
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = args.run or train(Path(tmp) / "run", args.model, args.image_size, args.epochs)
@@ -52,7 +52,7 @@ def main() -> None:
         run = load_run(run_dir, args.device)
         print(f"load_run: {time.perf_counter() - t0:.2f} s ({run.model_name}, {run.device})")
         t0 = time.perf_counter()
-        result = evaluate(run, save=False)
+        result = evaluate_split(run, save=False)
         seconds = time.perf_counter() - t0
         print(
             f"evaluate: {result['count']} validation images in {seconds:.2f} s "

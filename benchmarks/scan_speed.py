@@ -35,7 +35,7 @@ def generate(root: Path, files: int, classes: int = 10, per_folder: int = 500) -
 
 
 def time_scan(root: Path):
-    from studio.engine.data import scan_folders
+    from studio.engine.data.index import scan_folders
 
     started = time.perf_counter()
     index = scan_folders([root])
@@ -43,7 +43,7 @@ def time_scan(root: Path):
 
 
 def time_check(index, limit: int) -> tuple[float, int]:
-    from studio.engine.health import check_health
+    from studio.engine.data.health import check_health
 
     subset = index.subset(range(min(limit, len(index))))
     started = time.perf_counter()

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 def _loop(args, data, classes: int) -> list[float]:
     import torch
 
-    from studio.engine.models import SmallCNN
+    from studio.engine.models.factory import SmallCNN
 
     loader = torch.utils.data.DataLoader(data, batch_size=args.batch_size, shuffle=True)
     model = SmallCNN(classes)
@@ -75,9 +75,9 @@ def plain(args) -> list[float]:
     engine's own per-step cost (events, callbacks, schedule, NaN check)."""
     import torch
 
-    from studio.engine.augment import eval_transform
-    from studio.engine.data import scan_folders
-    from studio.engine.dataset import ImageDataset
+    from studio.engine.augment.pipeline import eval_transform
+    from studio.engine.data.index import scan_folders
+    from studio.engine.data.loaders import ImageDataset
     from studio.resources import sample_dataset
 
     torch.manual_seed(args.seed)
@@ -202,7 +202,7 @@ def first_batch(args) -> list[float]:
     loader workers (the GUI's and CLI's setting on a GPU machine)."""
     from studio.config import AugmentConfig, ProjectConfig
     from studio.engine.events import BatchEnded, EpochEnded
-    from studio.engine.trainer import fit
+    from studio.engine.training.trainer import fit
     from studio.resources import sample_dataset
 
     cfg = ProjectConfig()

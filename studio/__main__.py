@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
         from studio.qt.app import run
 
         return run()
-    from studio.cli import main as cli_main
+    from studio.cli.main import main as cli_main
 
     return cli_main(argv)
 

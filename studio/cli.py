@@ -20,7 +20,6 @@ from studio import cli_projects
 from studio.config import AugmentConfig, ProjectConfig
 from studio.config.augment import PRESETS
 from studio.config.errors import explain
-from studio.engine.catalog import CATALOG
 from studio.engine.events import (
     EpochEnded,
     Event,
@@ -30,6 +29,7 @@ from studio.engine.events import (
     RunStarted,
     TrainingWarning,
 )
+from studio.engine.models.catalog import CATALOG
 from studio.errors import StudioError
 
 
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "models":
             return _models(args)
         if args.command == "scan":
-            from studio.engine.scan_report import run_scan
+            from studio.engine.data.scan_report import run_scan
 
             return run_scan(args.folders, as_json=args.json, read_files=not args.no_read)
         if args.command in ("predict", "export", "evaluate"):
@@ -261,10 +261,10 @@ def _train(args: argparse.Namespace) -> int:
             config = _with_overrides(config, args.set, args.early_stopping)
     except (ValidationError, ValueError) as exc:
         raise StudioError(_first_error(exc)) from None
-    from studio.engine.data import trainable_index
+    from studio.engine.data.index import trainable_index
 
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
-    from studio.engine.runlog import new_run_dir
+    from studio.engine.runs.files import new_run_dir
 
     run_dir = args.out or new_run_dir(Path("runs"))
     return run_training(config, run_dir, args.quiet, resume=args.resume is not None)
@@ -280,8 +280,8 @@ def run_training(
     """Train headless into ``run_dir``: ``events.jsonl``, readable progress, Ctrl-C stops
     after the batch. ``record`` also receives every event (a project's run history)."""
     from studio.engine.control import StopToken
-    from studio.engine.runlog import JsonlWriter
-    from studio.engine.trainer import fit
+    from studio.engine.runs.eventlog import JsonlWriter
+    from studio.engine.training.trainer import fit
 
     token = StopToken()
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
@@ -337,7 +337,7 @@ def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | Non
 
 
 def _models(args: argparse.Namespace) -> int:
-    from studio.engine.weights import catalogue
+    from studio.engine.models.info import catalogue
 
     rows = catalogue()
     if args.json:

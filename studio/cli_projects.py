@@ -85,12 +85,12 @@ def _train_project(args: argparse.Namespace) -> int:
         raise StudioError(
             f"image folder {missing[0]} is missing: open the project in the app to relocate it"
         )
-    from studio.engine.data import Edits, trainable_index
+    from studio.engine.data.index import Edits, trainable_index
 
     trainable_index(config.data.sources, Edits.of(config.data))  # bad data fails before torch
     from studio.cli import run_training
-    from studio.engine.runlog import new_run_dir
-    from studio.engine.runstore import RunRecorder, RunStore
+    from studio.engine.runs.files import new_run_dir
+    from studio.engine.runs.store import RunRecorder, RunStore
 
     run_dir = args.out or new_run_dir(project.folder / "runs")
     with RunStore(project.folder) as store:
@@ -100,7 +100,7 @@ def _train_project(args: argparse.Namespace) -> int:
 
 def _runs(folder: Path, as_json: bool) -> int:
     from studio.config.io import PROJECT_FILE, is_project
-    from studio.engine.runstore import RunStore
+    from studio.engine.runs.store import RunStore
 
     if not is_project(folder):
         raise StudioError(f"{folder} is not a Studio project (no {PROJECT_FILE} in it)")

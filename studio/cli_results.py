@@ -63,7 +63,7 @@ def _predict(args: argparse.Namespace) -> int:
     if args.top_k < 1:
         raise StudioError("--top-k must be 1 or more.")
     _require_run(args.run_dir)
-    from studio.engine.evaluate import expand_images, predict
+    from studio.engine.results.evaluation import expand_images, predict
 
     paths = expand_images(args.images)
     if not paths:
@@ -106,7 +106,7 @@ def _write_csv(path: Path, results: list, top_k: int) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     _require_run(args.run_dir)
-    from studio.engine.export import VerificationFailed, export
+    from studio.engine.results.export import VerificationFailed, export
 
     try:
         report = export(args.run_dir, args.format, args.out)
@@ -126,10 +126,15 @@ def _export(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     _require_run(args.run_dir)
-    from studio.engine.evaluate import evaluate, evaluate_test_split, load_run, split_files
+    from studio.engine.results.evaluation import (
+        evaluate_split,
+        evaluate_test_split,
+        load_run,
+        split_files,
+    )
 
     run = load_run(args.run_dir, args.device)
-    out: dict[str, Any] = {"val": evaluate(run)}
+    out: dict[str, Any] = {"val": evaluate_split(run)}
     if args.test and not split_files(run, "test")[0]:
         raise StudioError("This run has no test split: train with --test-fraction to hold one out.")
     if args.test:

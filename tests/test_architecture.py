@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -34,9 +35,9 @@ def test_no_qt_import_outside_the_qt_package():
 
 def test_engine_config_and_cli_load_without_qt():
     engine_modules = sorted(
-        f"studio.engine.{p.stem}" for p in (STUDIO / "engine").glob("*.py") if p.stem != "__init__"
+        _module_name(p) for p in (STUDIO / "engine").rglob("*.py") if p.stem != "__init__"
     )
-    code = "\n".join(f"import {m}" for m in [*engine_modules, "studio.config", "studio.cli"])
+    code = "\n".join(f"import {m}" for m in [*engine_modules, "studio.config", "studio.cli.main"])
     loaded = _modules_after(code)
     assert {"torch", "albumentations"} <= loaded  # the engine really was imported
     assert not {"PySide6", "pyqtgraph", "shiboken6"} & loaded
@@ -66,4 +67,91 @@ def test_layers_import_only_downwards():
                 for b in banned
                 if re.search(rf"^\s*(from|import)\s+{re.escape(b)}\b", text, re.MULTILINE)
             ]
+    assert offenders == []
+
+
+# The engine's stages, lowest first: a module imports only its own stage or lower ones.
+STAGES = ("core", "data", "augment", "models", "runs", "training", "results")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(STUDIO.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Every import of a studio module by a studio module, lazy ones included (those under
+    ``if TYPE_CHECKING`` are left out: they never run)."""
+    modules = {_module_name(p): p for p in STUDIO.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        skipped = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
+        targets: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
+        graph[name] = {
+            t for t in targets if t in modules and t != name and modules[t].stem != "__init__"
+        }
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_inside_studio():
+    assert _cycles(_import_graph()) == []
+
+
+def test_engine_stages_import_only_downwards():
+    def stage(module: str) -> int:
+        parts = module.split(".")
+        return STAGES.index(parts[2]) if len(parts) > 3 else 0  # engine/x.py is the core
+
+    offenders = [
+        f"{m} -> {t}"
+        for m, targets in _import_graph().items()
+        if m.startswith("studio.engine.")
+        for t in targets
+        if t.startswith("studio.engine.") and stage(t) > stage(m)
+    ]
     assert offenders == []

@@ -14,11 +14,11 @@ from pydantic import ValidationError
 from studio.config import AugmentConfig, ProjectConfig
 from studio.config.augment import PRESETS, STEP_TYPES
 from studio.config.errors import explain
-from studio.engine import augment
-from studio.engine.augment_advice import augmentation_warnings
-from studio.engine.dataset import ImageDataset
-from studio.engine.images import load_rgb
-from studio.engine.preview import ClassColour, render_preview, training_batch
+from studio.engine.augment import pipeline as augment
+from studio.engine.augment.advice import augmentation_warnings
+from studio.engine.augment.preview import ClassColour, render_preview, training_batch
+from studio.engine.data.images import load_rgb
+from studio.engine.data.loaders import ImageDataset
 from studio.errors import StudioError
 
 ALL_ON = {name: {"enabled": True, "p": 1.0} for name in STEP_TYPES}
@@ -74,7 +74,7 @@ def test_invalid_values_name_the_field_and_range(data, message):
 
 
 def test_cli_accepts_preset_or_file(tmp_path: Path):
-    from studio.cli import augment_settings
+    from studio.cli.train import augment_settings
 
     assert augment_settings("heavy") == {"preset": "heavy"}
     toml = tmp_path / "aug.toml"
@@ -153,7 +153,7 @@ def test_unreadable_image_gives_error_tiles(tmp_path: Path):
 
 
 def test_training_batch_is_the_loader_batch_denormalised(dataset: Path):
-    from studio.engine.data import scan_folders
+    from studio.engine.data.index import scan_folders
 
     index = scan_folders([dataset])
     config = ProjectConfig()
@@ -194,7 +194,7 @@ def test_warnings_for_digits_colours_and_zoom():
 
 
 def test_cli_bad_augment_file_exits_2_with_one_line(tmp_path: Path, dataset: Path, capsys):
-    from studio.cli import main
+    from studio.cli.main import main
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"zoom": {"min_area": 2}}')

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import make_dataset
 
-from studio.engine.data import scan_folders, stratified_split, trainable_index
+from studio.engine.data.index import scan_folders, stratified_split, trainable_index
 from studio.errors import StudioError
 
 

@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from studio.config import ProjectConfig
-from studio.engine.catalog import get_spec
 from studio.engine.control import StopToken
 from studio.engine.events import BatchEnded, EpochEnded, RunFinished, RunStarted, from_dict
-from studio.engine.models import create_model
-from studio.engine.trainer import fit
-from studio.engine.weights import cache_path
+from studio.engine.models.catalog import get_spec
+from studio.engine.models.factory import create_model
+from studio.engine.models.weights import cache_path
+from studio.engine.training.trainer import fit
 from studio.errors import StudioError
 
 
@@ -126,7 +126,7 @@ def test_weights_file_loads_and_mismatch_is_reported(tmp_path: Path, suffix: str
 
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Path):
-    from studio.engine.runlog import new_run_dir
+    from studio.engine.runs.files import new_run_dir
 
     folders = [new_run_dir(tmp_path / "runs") for _ in range(3)]
     assert len(set(folders)) == 3 and all(f.is_dir() for f in folders)

@@ -13,10 +13,10 @@ from test_cli import studio
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
-from studio.engine.data import Edits, scan_folders
+from studio.engine.data.health import check_health
+from studio.engine.data.index import Edits, scan_folders
+from studio.engine.data.splits import assign_splits, content_keys, split_counts
 from studio.engine.events import CheckProgress, from_dict
-from studio.engine.health import check_health
-from studio.engine.splits import assign_splits, content_keys, split_counts
 from studio.errors import StudioError
 
 
@@ -58,7 +58,7 @@ def test_check_stops_when_asked(nasty: Path):
 
 
 def test_training_on_the_nasty_folder_succeeds_and_changes_nothing(nasty: Path, tmp_path: Path):
-    from studio.engine.trainer import fit
+    from studio.engine.training.trainer import fit
 
     before = snapshot(nasty)
     check_health(scan_folders([nasty]))
@@ -163,7 +163,8 @@ def test_cli_scan_json_and_summary(nasty: Path, tmp_path: Path):
 
 
 def test_test_fraction_reaches_the_config(dataset: Path):
-    from studio.cli import build_parser, config_from_args
+    from studio.cli.main import build_parser
+    from studio.cli.train import config_from_args
 
     args = build_parser().parse_args(["train", "--data", str(dataset), "--test-fraction", "0.1"])
     assert config_from_args(args).data.test_fraction == 0.1

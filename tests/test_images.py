@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.engine.images import ImageError, load_rgb, probe
+from studio.engine.data.images import ImageError, load_rgb, probe
 
 
 def test_exif_orientation_is_applied(tmp_path: Path):

@@ -13,11 +13,12 @@ import torch
 from test_cli import studio
 from torch import nn
 
-from studio.engine import weights as weights_module
-from studio.engine.catalog import CATALOG, get_spec
 from studio.engine.control import StopToken
-from studio.engine.finetune import apply_strategy, set_train_mode, stages
-from studio.engine.models import create_model, head_module
+from studio.engine.models import info as info_module
+from studio.engine.models import weights as weights_module
+from studio.engine.models.catalog import CATALOG, get_spec
+from studio.engine.models.factory import create_model, head_module
+from studio.engine.models.finetune import apply_strategy, set_train_mode, stages
 from studio.errors import StudioError
 
 REQUIRED = {
@@ -40,7 +41,7 @@ REQUIRED = {
 
 def test_catalogue_lists_every_model_with_metadata():
     assert set(CATALOG) >= REQUIRED
-    rows = {row["name"]: row for row in weights_module.catalogue()}
+    rows = {row["name"]: row for row in info_module.catalogue()}
     for name, row in rows.items():
         assert row["params_m"] > 0, name
         if CATALOG[name].has_pretrained:
@@ -230,7 +231,7 @@ def _probe_config(data: Path, weights: Path, cache: bool):
 
 def test_linear_probe_on_cached_features_matches_the_full_pass(dataset: Path, tmp_path: Path):
     from studio.engine.events import EpochEnded, Notice
-    from studio.engine.trainer import fit
+    from studio.engine.training.trainer import fit
 
     weights = _weights_file(tmp_path)
     runs = {}
@@ -248,9 +249,9 @@ def test_linear_probe_on_cached_features_matches_the_full_pass(dataset: Path, tm
 
 
 def test_feature_cache_hits_and_is_invalidated_by_a_changed_file(dataset: Path, tmp_path: Path):
-    from studio.engine import feature_cache
     from studio.engine.control import StopToken
-    from studio.engine.trainer import _prepare
+    from studio.engine.training import feature_cache
+    from studio.engine.training.trainer import _prepare
 
     cfg = _probe_config(dataset, _weights_file(tmp_path), cache=True)
     run = _prepare(cfg, lambda e: None, tmp_path / "run")

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from studio.engine.overfitting import Coach, History
+from studio.engine.training.overfitting import Coach, History
 
 EPOCHS = 20
 

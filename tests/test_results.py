@@ -12,9 +12,9 @@ import pytest
 from conftest import make_dataset
 
 from studio.config import ProjectConfig
-from studio.engine import evaluate as ev
-from studio.engine import export as ex
-from studio.engine.metrics import classification_metrics
+from studio.engine.results import evaluation as ev
+from studio.engine.results import export as ex
+from studio.engine.results.metrics import classification_metrics
 from studio.errors import StudioError
 
 
@@ -26,7 +26,7 @@ def train_tiny(
     model: str = "small_cnn",
 ):
     """A seconds-long small_cnn run on ``data`` saved into ``run_dir``."""
-    from studio.engine.trainer import fit
+    from studio.engine.training.trainer import fit
 
     config = ProjectConfig.model_validate(
         {
@@ -78,7 +78,7 @@ def test_top_k_accuracy_with_more_than_five_classes():
 
 def test_evaluation_agrees_with_training(trained):
     run_dir, fit_result = trained
-    r = ev.evaluate(run_dir)
+    r = ev.evaluate_split(run_dir)
     val_count = sum(
         c["val"] for c in json.loads((run_dir / "split.json").read_text())["counts"].values()
     )
@@ -97,7 +97,7 @@ def test_evaluation_agrees_with_training(trained):
 
 def test_predict_matches_evaluation(trained):
     run_dir, _ = trained
-    r = ev.evaluate(run_dir, save=False)
+    r = ev.evaluate_split(run_dir, save=False)
     preds = ev.predict(run_dir, [im["path"] for im in r["images"]], top_k=3)
     for im, pred in zip(r["images"], preds, strict=True):
         assert pred.top[0][0] == im["predicted"]
@@ -115,7 +115,7 @@ def test_test_split_is_counted_and_computed_once(trained):
 
 
 def test_grad_cam_heat_map(trained):
-    from studio.engine.gradcam import grad_cam, overlay
+    from studio.engine.results.gradcam import grad_cam, overlay
 
     run_dir, _ = trained
     run = ev.load_run(run_dir)
@@ -206,7 +206,7 @@ def test_cli_predict_and_export(trained, tmp_path, capsys):
     run = ev.load_run(run_dir)
     images = ev.split_files(run, "val")[0]
     folder = images[0].parent
-    from studio.cli import main
+    from studio.cli.main import main
 
     csv_file = str(tmp_path / "p.csv")
     assert main(["predict", str(run_dir), str(folder), "--json", "--csv", csv_file]) == 0
@@ -234,7 +234,7 @@ def test_missing_exporter_and_unwritable_folder_are_explained(trained, tmp_path,
 
 
 def test_cli_evaluate_with_test_split(trained, capsys):
-    from studio.cli import main
+    from studio.cli.main import main
 
     run_dir, _ = trained
     assert main(["evaluate", str(run_dir), "--test", "--json", "--device", "cpu"]) == 0
@@ -248,7 +248,7 @@ def test_cli_evaluate_with_test_split(trained, capsys):
 def test_torchvision_backbone_grad_cam_and_state_dict_example(
     dataset, tmp_path, monkeypatch, capsys
 ):
-    from studio.engine.gradcam import grad_cam, supports_gradcam
+    from studio.engine.results.gradcam import grad_cam, supports_gradcam
 
     run_dir = tmp_path / "run"
     fitted = train_tiny(dataset, run_dir, epochs=1, test_fraction=0.0, model="mobilenet_v3_small")

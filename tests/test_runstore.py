@@ -13,7 +13,7 @@ from pathlib import Path
 from studio.config import ProjectConfig
 from studio.config.io import load_project, save_project
 from studio.engine.events import EpochEnded, RunFinished, RunStarted
-from studio.engine.runstore import RunRecorder, RunStore
+from studio.engine.runs.store import RunRecorder, RunStore
 
 
 def epoch(n: int, val_acc: float, best: int) -> EpochEnded:
@@ -127,7 +127,7 @@ def test_cli_trains_a_project_and_lists_its_runs(dataset: Path, tmp_path: Path, 
 
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:
-    from studio.cli import main
+    from studio.cli.main import main
 
     code = main(list(args))
     captured = capsys.readouterr() if args[-1] != "--json" else None
@@ -164,7 +164,7 @@ def test_sigkill_mid_epoch_leaves_a_healthy_db_and_an_interrupted_run(
 
 
 def test_config_differences_lists_only_what_differs():
-    from studio.engine.runstore import config_differences
+    from studio.engine.runs.store import config_differences
 
     a = ProjectConfig().model_dump(mode="json")
     b = ProjectConfig().model_dump(mode="json")
@@ -179,7 +179,7 @@ def test_config_differences_lists_only_what_differs():
 def test_a_damaged_database_or_project_file_is_one_clear_line(tmp_path: Path, capsys):
     import pytest
 
-    from studio.cli import main
+    from studio.cli.main import main
     from studio.errors import StudioError
 
     (tmp_path / "runs.sqlite").write_bytes(b"this is not a database" * 100)

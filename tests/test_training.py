@@ -12,10 +12,11 @@ import torch
 from test_cli import studio
 
 from studio.config import ProjectConfig
-from studio.engine import checkpoints, trainer
 from studio.engine.control import StopToken
 from studio.engine.events import BatchEnded, EpochEnded, Notice, RunFinished
-from studio.engine.trainer import fit
+from studio.engine.runs import checkpoints
+from studio.engine.training import trainer
+from studio.engine.training.trainer import fit
 
 
 def config(data: Path, epochs: int = 2, **train) -> ProjectConfig:

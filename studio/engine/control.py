@@ -8,7 +8,7 @@ import threading
 class StopToken:
     """Shared between the thread asking and the worker doing the work.
 
-    The worker calls :meth:`checkpoint` at safe points (between batches); it blocks while
+    The worker calls :meth:`should_stop` at safe points (between batches); it blocks while
     paused and returns ``True`` once a stop was requested.
     """
 
@@ -35,7 +35,7 @@ class StopToken:
     def paused(self) -> bool:
         return not self._running.is_set()
 
-    def checkpoint(self) -> bool:
+    def should_stop(self) -> bool:
         """Wait while paused; return whether the work should stop now."""
         self._running.wait()
         return self._stop.is_set()

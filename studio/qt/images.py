@@ -25,7 +25,7 @@ def thumbnail(path, size: int) -> np.ndarray:
     import numpy as np
     from PIL import Image
 
-    from studio.engine.images import load_rgb
+    from studio.engine.data.images import load_rgb
 
     image = Image.fromarray(load_rgb(path))
     image.thumbnail((size, size))

@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
         self.plots.build()
         self.plots.reset()
         runs = self.project.runs_folder() or runs_root()
-        from studio.engine.runlog import new_run_dir
+        from studio.engine.runs.files import new_run_dir
 
         self.last_run_dir = new_run_dir(runs)
         self.progress.setValue(0)
@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
         """Continue ``run_dir`` (default: the last run) from its last checkpoint."""
         from studio.config import ProjectConfig
         from studio.engine.events import from_dict
-        from studio.engine.runlog import read_events
+        from studio.engine.runs.eventlog import read_events
 
         run_dir = run_dir or self.last_run_dir
         if self.controller.running or run_dir is None:

@@ -24,7 +24,7 @@ from studio.config.io import (
     relocate,
     save_project,
 )
-from studio.engine.runstore import RunRecorder, RunStore
+from studio.engine.runs.store import RunRecorder, RunStore
 from studio.errors import StudioError
 from studio.qt.panels.runs import RunsPanel
 

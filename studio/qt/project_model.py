@@ -27,7 +27,7 @@ class ProjectModel(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.config = ProjectConfig()
-        self.index: Any = None  # studio.engine.data.DatasetIndex once scanned
+        self.index: Any = None  # studio.engine.data.index.DatasetIndex once scanned
         self.tasks = TaskRunner(self)
         self._scan_generation = 0
 
@@ -70,7 +70,7 @@ class ProjectModel(QObject):
         self.scan_started.emit()
 
         def scan() -> Any:
-            from studio.engine.data import scan_folders
+            from studio.engine.data.index import scan_folders
 
             return scan_folders(sources)
 

@@ -148,7 +148,7 @@ def _decode_thumbnail(path: Path, size: int) -> bytes:
 
     from PIL import Image
 
-    from studio.engine.images import load_rgb
+    from studio.engine.data.images import load_rgb
 
     image = Image.fromarray(load_rgb(path, max_side=size))
     image.thumbnail((size, size))

@@ -24,7 +24,7 @@ COALESCE_SECONDS = 0.05  # per-batch events reach the GUI at most 20 times a sec
 
 
 class TrainingThread(QThread):
-    """Runs :func:`studio.engine.trainer.fit`; ``events(list)`` is emitted from this thread."""
+    """Runs :func:`~studio.engine.training.trainer.fit`; ``events(list)`` comes from this thread."""
 
     events = Signal(object)
 
@@ -44,8 +44,8 @@ class TrainingThread(QThread):
     def run(self) -> None:
         started = time.perf_counter()
         try:
-            from studio.engine.runlog import JsonlWriter
-            from studio.engine.trainer import fit
+            from studio.engine.runs.eventlog import JsonlWriter
+            from studio.engine.training.trainer import fit
 
             writer = JsonlWriter(self.run_dir / "events.jsonl") if self.run_dir else None
             try:

@@ -257,7 +257,7 @@ class AugmentationPreviewPanel(QWidget):
         )
 
         def render():
-            from studio.engine.preview import render_preview
+            from studio.engine.augment.preview import render_preview
 
             return render_preview(path, cfg, size, count, seed)
 
@@ -268,7 +268,7 @@ class AugmentationPreviewPanel(QWidget):
         index = self.model.index
 
         def render():
-            from studio.engine.preview import training_batch
+            from studio.engine.augment.preview import training_batch
 
             return training_batch(config, index.paths, index.labels, index.classes)
 
@@ -353,7 +353,7 @@ class AugmentationPreviewPanel(QWidget):
             paths, labels, classes = list(index.paths), list(index.labels), list(index.classes)
 
             def colours():
-                from studio.engine.preview import class_colours
+                from studio.engine.augment.preview import class_colours
 
                 return class_colours(paths, labels, classes)
 
@@ -376,7 +376,7 @@ class AugmentationPreviewPanel(QWidget):
         self.editor.set_config(cfg)
 
     def _update_warnings(self) -> None:
-        from studio.engine.augment_advice import augmentation_warnings
+        from studio.engine.augment.advice import augmentation_warnings
 
         index = self.model.index
         classes = list(index.classes) if index is not None else []

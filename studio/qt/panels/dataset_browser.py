@@ -155,7 +155,7 @@ class DatasetBrowserPanel(QWidget):
 
     # -- health report and grid -------------------------------------------------------------
     def _report_ready(self, report, splits: list[str]) -> None:
-        from studio.engine.splits import split_counts
+        from studio.engine.data.splits import split_counts
 
         index = self.model.index
         if index is None:

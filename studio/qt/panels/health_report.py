@@ -23,14 +23,14 @@ from PySide6.QtWidgets import (
 from studio.qt.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from studio.engine.data import DatasetIndex
-    from studio.engine.health import HealthReport
+    from studio.engine.data.health import HealthReport
+    from studio.engine.data.index import DatasetIndex
 
 BAR = 16
 
 
 class HealthCheck(QObject):
-    """Runs :func:`studio.engine.health.check_health` (and the split) on a worker thread.
+    """Runs :func:`studio.engine.data.health.check_health` (and the split) on a worker thread.
 
     ``progress(done, total)`` and ``finished(report, splits)`` arrive on the GUI thread; a new
     :meth:`start` cancels the previous check, whose result is then dropped.
@@ -61,9 +61,9 @@ class HealthCheck(QObject):
         val, test = data_config.val_fraction, data_config.test_fraction
 
         def work() -> tuple[HealthReport, list[str]]:
+            from studio.engine.data.health import check_health
+            from studio.engine.data.splits import assign_splits, quick_key
             from studio.engine.events import CheckProgress
-            from studio.engine.health import check_health
-            from studio.engine.splits import assign_splits, quick_key
 
             def sink(event: Any) -> None:
                 if isinstance(event, CheckProgress):
@@ -173,7 +173,7 @@ class HealthReportView(QWidget):
         self.problems.clear()
 
     def show_report(self, report: HealthReport, split_counts: dict[str, dict[str, int]]) -> None:
-        from studio.engine.health import KIND_TITLES
+        from studio.engine.data.health import KIND_TITLES
 
         self.progress_row.hide()
         self.chart.set_counts(report.classes)

@@ -247,7 +247,7 @@ class HyperparameterPanel(QWidget):
         self.lr_note.setText("Sweeping the learning rate…")
 
         def sweep():
-            from studio.engine.lr_finder import find_lr
+            from studio.engine.training.lr_finder import find_lr
 
             return find_lr(config, token)
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.config import ModelConfig
-from studio.engine.catalog import CATALOG
+from studio.engine.models.catalog import CATALOG
 from studio.qt.forms import field, tooltip
 from studio.qt.project_model import ProjectModel
 
@@ -169,7 +169,7 @@ class ModelPickerPanel(QWidget):
         """Read parameters, GFLOPs, accuracy and weights state off the GUI thread."""
 
         def read() -> list[dict[str, Any]]:
-            from studio.engine.weights import catalogue
+            from studio.engine.models.info import catalogue
 
             return catalogue()
 
@@ -250,7 +250,7 @@ class ModelPickerPanel(QWidget):
         self.sync_from_model()  # the combo shows the current choice until the file is checked
 
         def check() -> str:
-            from studio.engine.models import create_model
+            from studio.engine.models.factory import create_model
 
             create_model(name, num_classes=2, weights=str(path))
             return str(path)
@@ -292,7 +292,7 @@ class ModelPickerPanel(QWidget):
         self.progress.show()
 
         def fetch() -> str:
-            from studio.engine.weights import download
+            from studio.engine.models.weights import download
 
             download(spec, self._report, token)
             return spec.name

@@ -58,7 +58,9 @@ class ResultsPanel(QWidget):
         self.model = model
         self.tasks = model.tasks
         self.run_dir: Path | None = None
-        self.run: Any = None  # studio.engine.evaluate.LoadedRun, loaded off the GUI thread
+        self.run: Any = (
+            None  # studio.engine.results.evaluation.LoadedRun, loaded off the GUI thread
+        )
         self.result: dict[str, Any] | None = None
         self.marks: dict[str, str] = {}
         self._lock = threading.Lock()  # one job at a time uses the model
@@ -222,11 +224,16 @@ class ResultsPanel(QWidget):
         token = StopToken()  # closing the window cancels a long evaluation
 
         def job() -> tuple[Any, dict[str, Any], int, bool]:
-            from studio.engine.evaluate import evaluate, load_run, looks_at_test, split_files
+            from studio.engine.results.evaluation import (
+                evaluate_split,
+                load_run,
+                looks_at_test,
+                split_files,
+            )
 
             run = load_run(run_dir, device="auto")  # the GPU when there is one
             with self._lock:
-                result = evaluate(run, token=token)
+                result = evaluate_split(run, token=token)
             return run, result, looks_at_test(run_dir), bool(split_files(run, "test")[0])
 
         def done(out: tuple[Any, dict[str, Any], int, bool]) -> None:
@@ -296,7 +303,7 @@ class ResultsPanel(QWidget):
         paths = [im["path"] for im in shown]
 
         def job() -> list[Any]:
-            from studio.engine.images import ImageError
+            from studio.engine.data.images import ImageError
             from studio.qt.images import thumbnail
 
             out = []
@@ -328,7 +335,7 @@ class ResultsPanel(QWidget):
         self.cam.setText("Computing Grad-CAM…")
 
         def job() -> tuple[Any, str]:
-            from studio.engine.gradcam import grad_cam, overlay, supports_gradcam
+            from studio.engine.results.gradcam import grad_cam, overlay, supports_gradcam
 
             if not supports_gradcam(run.model_name):
                 return None, "Grad-CAM needs a CNN backbone (not a vision transformer)."
@@ -402,7 +409,7 @@ class ResultsPanel(QWidget):
         self.test_button.setEnabled(False)
 
         def job() -> tuple[dict[str, Any], int]:
-            from studio.engine.evaluate import evaluate_test_split
+            from studio.engine.results.evaluation import evaluate_test_split
 
             with self._lock:
                 return evaluate_test_split(run)
@@ -448,7 +455,7 @@ class ResultsPanel(QWidget):
         run, generation = self.run, self._generation
 
         def job() -> list[Any]:
-            from studio.engine.evaluate import expand_images, predict
+            from studio.engine.results.evaluation import expand_images, predict
 
             with self._lock:
                 return predict(run, expand_images(paths), top_k=3)
@@ -478,7 +485,7 @@ class ResultsPanel(QWidget):
         self.export_label.setText(f"Exporting {fmt} and verifying it against the app…")
 
         def job() -> Any:
-            from studio.engine.export import export
+            from studio.engine.results.export import export
 
             with self._lock:
                 return export(run_dir, fmt, out)

@@ -1,7 +1,7 @@
 """The Results tab's views: metrics table, confusion matrix heat map, image gallery.
 
 Plain Qt widgets filled from the ``results.json`` dictionaries of
-:mod:`studio.engine.evaluate`; nothing here imports torch or numpy.
+:mod:`studio.engine.results.evaluation`; nothing here imports torch or numpy.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.runstore import RunRecord, config_differences
+from studio.engine.runs.store import RunRecord, config_differences
 
 COLOURS = ["#3b82f6", "#f97316", "#10b981", "#a855f7", "#ef4444"]
 METRIC_ROWS = [

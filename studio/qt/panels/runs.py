@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.runstore import RunRecord, RunStore
+from studio.engine.runs.store import RunRecord, RunStore
 from studio.qt.panels.run_compare import RunCompareView
 
 COLUMNS = ["Name", "Status", "Started", "Duration", "Best epoch", "Val acc", "Model", "Notes"]

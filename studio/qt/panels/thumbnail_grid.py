@@ -25,7 +25,7 @@ from studio.qt.tasks import TaskRunner
 from studio.qt.thumbnails import MEMORY_ITEMS, THUMB, LruCache, ThumbnailLoader
 
 if TYPE_CHECKING:
-    from studio.engine.data import DatasetIndex
+    from studio.engine.data.index import DatasetIndex
 
 ALL = "All"
 ANY_PROBLEM = "Any problem"
@@ -188,7 +188,7 @@ class ImageViewer(QDialog):
         super().__init__(parent)
         self.setObjectName("imageViewer")
         self.setWindowTitle(path.name)
-        from studio.engine.images import ImageError, load_rgb
+        from studio.engine.data.images import ImageError, load_rgb
         from studio.qt.images import to_pixmap
 
         picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)

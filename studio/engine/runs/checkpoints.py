@@ -1,0 +1,113 @@
+"""Run-folder files that must survive a crash: the best model, the last checkpoint.
+
+Weights are safetensors; the rest of the training state is a ``torch.save`` file of tensors
+and plain values, read back only with ``weights_only=True``. The last checkpoint is a pair of
+files named after its epoch plus a small ``last.json`` pointer written after both: a process
+killed at any moment leaves the previous pair, still pointed to, intact.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save
+
+from studio.errors import StudioError
+from studio.fileio import atomic_write_bytes, atomic_write_text
+from studio.engine.runs import files
+
+
+
+def save_weights(path: Path, state: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
+    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+    atomic_write_bytes(path, save(tensors, metadata=meta))
+
+
+def load_weights(run_dir: Path, which: str = "best") -> dict[str, torch.Tensor]:
+    """The ``best`` (or ``last``) weights of a run, as a state dict."""
+    path = run_dir / files.BEST if which == "best" else run_dir / _pointer(run_dir)["weights"]
+    if not path.is_file():
+        raise StudioError(f"{run_dir} has no {which} model yet: train at least one epoch.")
+    return load_file(str(path))
+
+
+def save_best(run_dir: Path, state: dict[str, torch.Tensor], info: dict[str, Any]) -> None:
+    """The best epoch's weights plus ``model.json`` (classes, model, size, normalisation)."""
+    save_weights(run_dir / files.BEST, state, {"epoch": str(info.get("best_epoch", ""))})
+    atomic_write_text(run_dir / files.MODEL, json.dumps(info, indent=2))
+
+
+def save_last(run_dir: Path, epoch: int, weights: dict[str, torch.Tensor], state: dict) -> None:
+    """Write epoch ``epoch``'s checkpoint pair, then point to it, then drop older pairs."""
+    weights_name, state_name = files.last_files(epoch)
+    save_weights(run_dir / weights_name, weights, {"epoch": str(epoch)})
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(run_dir / state_name, buffer.getvalue())
+    pointer = {"epoch": epoch, "weights": weights_name, "state": state_name}
+    atomic_write_text(run_dir / files.LAST, json.dumps(pointer))
+    for old in run_dir.glob("last-*"):
+        if old.name not in (weights_name, state_name):
+            old.unlink(missing_ok=True)
+
+
+def load_last(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """The last checkpoint's weights and training state (``weights_only=True``)."""
+    pointer = _pointer(run_dir)
+    weights = load_file(str(run_dir / pointer["weights"]))
+    state = torch.load(run_dir / pointer["state"], map_location="cpu", weights_only=True)
+    return weights, state
+
+
+def has_checkpoint(run_dir: Path) -> bool:
+    return (run_dir / files.LAST).is_file()
+
+
+def _pointer(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / files.LAST).read_text())
+    except (OSError, ValueError) as exc:
+        raise StudioError(f"{run_dir} has no checkpoint to resume from.") from exc
+
+
+def rng_state() -> dict:
+    """Every random generator the loop draws from, in a weights-only-loadable form."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {
+        "python": random.getstate(),
+        "numpy": [kind, torch.from_numpy(keys.copy()), pos, has_gauss, gauss],
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, keys.numpy(), pos, has_gauss, gauss))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def environment(device_name: str) -> dict[str, str]:
+    """Package versions and device, written beside every run."""
+    from importlib.metadata import version
+
+    from studio import __version__
+
+    packages = ("torch", "torchvision", "albumentations", "numpy", "pillow", "safetensors")
+    return {
+        "studio": __version__,
+        "python": platform.python_version(),
+        **{name: version(name) for name in packages},
+        "platform": platform.platform(),
+        "device": device_name,
+    }

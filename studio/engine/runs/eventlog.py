@@ -1,0 +1,31 @@
+"""A run's event stream (``events.jsonl``), written as it happens and read back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO
+
+from studio.engine.events import Event
+
+
+class JsonlWriter:
+    """An event sink appending one JSON object per line; each line is flushed as written."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._handle: IO[str] = path.open("a", encoding="utf-8")
+
+    def __call__(self, event: Event) -> None:
+        self._handle.write(json.dumps(event.to_dict()) + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def read_events(path: Path) -> list[dict]:
+    """Parse an ``events.jsonl`` file."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

@@ -1,0 +1,90 @@
+"""Learning-rate range test: sweep the learning rate up exponentially over a few hundred
+steps and watch the loss. The suggestion is where the smoothed loss falls fastest."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from studio.config import ProjectConfig
+from studio.engine.control import StopToken
+from studio.engine.events import EventSink
+from studio.engine.training.steps import Stopped, to_device
+
+
+@dataclasses.dataclass(frozen=True)
+class LrFinding:
+    lrs: list[float]
+    losses: list[float]  # smoothed
+    suggestion: float
+
+
+def find_lr(
+    config: ProjectConfig,
+    token: StopToken | None = None,
+    progress: EventSink | None = None,
+    start: float = 1e-6,
+    end: float = 1.0,
+    steps: int = 100,
+) -> LrFinding:
+    """Train a throw-away copy of the model with a rising learning rate (never saved)."""
+    from studio.engine.models.finetune import set_train_mode
+    from studio.engine.training.trainer import _prepare
+
+    token = token or StopToken()
+    trial = config.model_copy(deep=True)
+    trial.train.schedule = "constant"
+    trial.train.learning_rate = start
+    run = _prepare(trial, progress or (lambda e: None), None)
+    factors = [group["lr"] / start for group in run.optimizer.param_groups]
+    gamma = (end / start) ** (1 / max(steps - 1, 1))
+    lrs: list[float] = []
+    smoothed: list[float] = []
+    average, best = 0.0, math.inf
+    set_train_mode(run.model)
+    batches = iter(run.train_loader)
+    for step in range(steps):
+        if token.should_stop():
+            raise Stopped
+        try:
+            images, targets = next(batches)
+        except StopIteration:
+            batches = iter(run.train_loader)
+            images, targets = next(batches)
+        lr = start * gamma**step
+        for group, factor in zip(run.optimizer.param_groups, factors, strict=True):
+            group["lr"] = lr * factor
+        images, targets = to_device(images, targets, run.device)
+        with run.amp[0]:
+            loss = run.loss_fn(run.model(images), targets)
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimizer.step()
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            break
+        average = 0.9 * average + 0.1 * value
+        debiased = average / (1 - 0.9 ** (step + 1))
+        lrs.append(lr)
+        smoothed.append(debiased)
+        best = min(best, debiased)
+        if step > 10 and debiased > 4 * best:
+            break  # the loss has exploded: higher rates tell nothing more
+    return LrFinding(lrs=lrs, losses=smoothed, suggestion=suggest(lrs, smoothed))
+
+
+def suggest(lrs: list[float], losses: list[float]) -> float:
+    """The rate where the smoothed loss falls fastest (per log-rate), before its minimum."""
+    if len(lrs) < 5:
+        return lrs[0] if lrs else 1e-3
+    lowest = min(range(len(losses)), key=losses.__getitem__)
+    span = range(1, max(lowest, 2))
+    slopes = {
+        i: (losses[i + 1] - losses[i - 1]) / (math.log(lrs[i + 1]) - math.log(lrs[i - 1]))
+        for i in span
+        if i + 1 < len(lrs)
+    }
+    if not slopes:
+        return lrs[lowest] / 10
+    steepest = min(slopes, key=slopes.__getitem__)
+    return lrs[steepest]
