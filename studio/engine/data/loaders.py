@@ -52,13 +52,14 @@ class ImageDataset(Dataset):
 
 
 class SeededSampler(Sampler):
-    """Wraps a sampler: yields each position with an augmentation seed drawn from
-    ``generator`` in the main process. ``drawn`` keeps the last epoch's ``(position, seed)``
-    pairs, in order (what the augmentation preview shows as the first batch)."""
+    """Wraps a sampler: yields each position with an augmentation seed, drawn in the main
+    process from a generator of its own (seeded from ``seed``), so the order of the files is
+    the wrapped sampler's alone. ``drawn`` keeps the last epoch's ``(position, seed)`` pairs,
+    in order (what the augmentation preview shows as the first batch)."""
 
-    def __init__(self, sampler: Sampler, generator: torch.Generator) -> None:
+    def __init__(self, sampler: Sampler, seed: int) -> None:
         self.sampler = sampler
-        self.generator = generator
+        self.generator = torch.Generator().manual_seed((seed * 0x9E3779B1 + 1) % 2**63)
         self.drawn: list[tuple[int, int]] = []
 
     def __len__(self) -> int:
@@ -92,8 +93,7 @@ def make_loader(
 
     ``sample_weights`` draws training images with these weights (class balancing) instead
     of shuffling them. An :class:`ImageDataset` drawn in random order gets a seed per
-    sample (:class:`SeededSampler`); everything random comes from one generator seeded with
-    ``seed``."""
+    sample (:class:`SeededSampler`). Everything random follows from ``seed``."""
     generator = torch.Generator().manual_seed(seed)
     sampler: Sampler | None = None
     if sample_weights is not None:
@@ -101,7 +101,7 @@ def make_loader(
     elif shuffle:
         sampler = RandomSampler(dataset, generator=generator)
     if sampler is not None and isinstance(dataset, ImageDataset):
-        sampler = SeededSampler(sampler, generator)
+        sampler = SeededSampler(sampler, seed)
     extra: dict = {}
     if workers > 0:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"

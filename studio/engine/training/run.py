@@ -14,7 +14,7 @@ from torch.utils.data import TensorDataset
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
-from studio.engine.data.loaders import ImageDataset, make_loader
+from studio.engine.data.loaders import ImageDataset, SeededSampler, make_loader
 from studio.engine.events import EpochEnded, EventSink, Notice
 from studio.engine.models.factory import head_module
 from studio.engine.runs import checkpoints
@@ -111,8 +111,9 @@ class Run:
         return (val_acc, -val_loss) > (self.best.val_acc, -self.best.val_loss)
 
     def training_state(self, epoch: int) -> dict:
-        """What resuming needs besides the weights (all weights-only-loadable). The loader's
-        generator also draws each sample's augmentation seed."""
+        """What resuming needs besides the weights (all weights-only-loadable)."""
+        sampler = self.train_loader.sampler
+        seeds = sampler.generator.get_state() if isinstance(sampler, SeededSampler) else None
         return {
             "epoch": epoch,
             "batch_size": self.batch_size,
@@ -121,6 +122,7 @@ class Run:
             "scaler": self.scaler.state_dict(),
             "rng": checkpoints.rng_state(),
             "loader": self.train_loader.generator.get_state(),
+            "augment": seeds,  # draws each sample's augmentation seed
             "history": [json.dumps(e.to_dict()) for e in self.history],
             "best_epoch": self.best.epoch if self.best else 0,
         }
@@ -137,6 +139,9 @@ class Run:
         self.scaler.load_state_dict(state["scaler"])
         checkpoints.set_rng_state(state["rng"])
         self.train_loader.generator.set_state(state["loader"])
+        sampler, seeds = self.train_loader.sampler, state.get("augment")
+        if isinstance(sampler, SeededSampler) and isinstance(seeds, torch.Tensor):
+            sampler.generator.set_state(seeds)
         self.history = [from_dict(json.loads(e)) for e in state["history"]]
         self.best = next((e for e in self.history if e.epoch == state["best_epoch"]), None)
         if self.best is not None and self.run_dir is not None:

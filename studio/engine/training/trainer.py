@@ -50,7 +50,7 @@ def fit(
     once ``run_started`` is sent, ``run_finished`` always follows (finished, stopped, failed).
     ``resume`` continues ``run_dir``'s last checkpoint."""
     token = token or StopToken()
-    run = _prepare(config, sink, run_dir, token)
+    run = _prepare(config, sink, run_dir)
     if resume and (run_dir is None or not checkpoints.has_checkpoint(run_dir)):
         raise StudioError(f"Nothing to resume in {run_dir}: it has no checkpoint.")
     cfg = config.train
