@@ -16,7 +16,7 @@ from studio.config.augment import PRESETS, STEP_TYPES
 from studio.config.errors import explain
 from studio.engine.augment import pipeline as augment
 from studio.engine.augment.advice import augmentation_warnings
-from studio.engine.augment.preview import ClassColour, render_preview, training_batch
+from studio.engine.augment.preview import ClassColour, render_preview
 from studio.engine.data.images import load_rgb
 from studio.engine.data.loaders import ImageDataset
 from studio.errors import StudioError
@@ -152,20 +152,43 @@ def test_unreadable_image_gives_error_tiles(tmp_path: Path):
     assert len(grid.tiles) == 5 and all(t.image is None for t in grid.tiles)
 
 
-def test_training_batch_is_the_loader_batch_denormalised(dataset: Path):
-    from studio.engine.data.index import scan_folders
+def test_training_batch_is_the_trainers_first_batch_denormalised(dataset: Path):
+    from studio.engine.data.splits import split_dataset
+    from studio.engine.training.batch_preview import training_batch
+    from studio.engine.training.trainer import _prepare
 
-    index = scan_folders([dataset])
     config = ProjectConfig()
+    config.data.sources = [dataset]
     config.train.batch_size = 8
     config.train.image_size = 24
-    grid = training_batch(config, index.paths, index.labels, index.classes)
+    config.train.class_weighting = "sampler"
+    config.augment = AugmentConfig.from_preset("heavy")
+    grid, batch = training_batch(config, split_dataset(config.data, config.train.seed))
     assert len(grid.tiles) == 8 and not grid.error
     assert all(t.image.shape == (24, 24, 3) and t.image.dtype == np.uint8 for t in grid.tiles)
-    assert all(t.caption.split(" ")[0] in index.classes for t in grid.tiles)
+    assert [t.caption.split(" · ")[0] for t in grid.tiles] == [
+        batch.classes[int(t)] for t in batch.targets
+    ]
+    run = _prepare(config, lambda e: None, None)
+    images, targets = next(iter(run.train_loader))
+    assert torch.equal(images, batch.images) and torch.equal(targets, batch.targets)
+    drawn = run.train_loader.sampler.drawn[:8]
+    assert [run.train_ds.paths[i] for i, _ in drawn] == batch.paths
     rgb = np.random.default_rng(4).integers(0, 256, (24, 24, 3), dtype=np.uint8)
     back = augment.denormalize(augment.to_tensor(rgb)[None])[0]
     assert np.abs(back.astype(int) - rgb).max() <= 1
+
+
+def test_a_samples_augmentation_comes_from_its_own_seed(dataset: Path):
+    """What a loader process decoded before does not change a sample's pixels."""
+    paths = sorted((dataset / "cats").iterdir())[:4]
+    cfg = AugmentConfig.from_preset("heavy")
+    fresh = ImageDataset(paths, [0] * 4, augment.train_transform(cfg, 24, seed=0))
+    used = ImageDataset(paths, [0] * 4, augment.train_transform(cfg, 24, seed=0))
+    for i in range(4):
+        used[(i, i)]
+    assert torch.equal(fresh[(2, 99)][0], used[(2, 99)][0])
+    assert not torch.equal(fresh[(2, 99)][0], fresh[(2, 98)][0])
 
 
 # -- warnings -----------------------------------------------------------------------------

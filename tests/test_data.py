@@ -1,4 +1,4 @@
-"""Folder layouts, de-duplication and the stratified split."""
+"""Folder layouts, de-duplication and the one split of the edited index."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import make_dataset
 
-from studio.engine.data.index import scan_folders, stratified_split, trainable_index
+from studio.config import DataConfig
+from studio.engine.control import StopToken
+from studio.engine.data.index import scan_folders, trainable_index
+from studio.engine.data.splits import split_dataset
 from studio.errors import StudioError
 
 
@@ -42,13 +45,35 @@ def test_symlinks_count_once_and_loops_end(dataset: Path):
     assert index.counts == {"birds": 12, "cats": 12, "dogs": 12}
 
 
-def test_split_is_stratified_and_repeatable():
-    labels = [0] * 50 + [1] * 10
-    train, val = stratified_split(labels, 0.2, seed=3)
-    assert sorted(train + val) == list(range(60))
-    assert sum(labels[i] == 0 for i in val) == 10 and sum(labels[i] == 1 for i in val) == 2
-    assert stratified_split(labels, 0.2, seed=3) == (train, val)
-    assert stratified_split(labels, 0.2, seed=4) != (train, val)
+def test_one_split_of_the_edited_index(dataset: Path):
+    (dataset / "cats" / "broken.jpg").write_text("oops")
+    data = DataConfig(
+        sources=[dataset],
+        val_fraction=0.25,
+        excluded_files=[dataset / "cats" / "cats_00.png"],
+        excluded_classes=["birds"],
+        class_names={"dogs": "puppies"},
+    )
+    seen: list[tuple[int, int]] = []
+    split = split_dataset(data, seed=3, progress=lambda done, total: seen.append((done, total)))
+    assert split.index.classes == ["cats", "puppies"] and split.skipped == 1
+    assert len(split.index) == 23 and dataset / "cats" / "cats_00.png" not in split.split_of()
+    assert seen[-1] == (23, 23)
+    counts = split.counts()
+    assert sum(counts["cats"].values()) == 11 and sum(counts["puppies"].values()) == 12
+    assert all(c["val"] >= 1 and c["train"] >= 1 for c in counts.values())
+    assert split_dataset(data, seed=3) == split  # repeatable
+    assert split_dataset(data, seed=4).assigned != split.assigned
+    # the scanned index and the health check's digests give the same split, without re-reading
+    known = dict(zip(split.index.paths, split.keys, strict=True))
+    assert split_dataset(data, 3, index=scan_folders([dataset]), known=known) == split
+    stopped = StopToken()
+    stopped.stop()
+    assert split_dataset(data, 3, token=stopped) is None
+    with pytest.raises(StudioError, match="only 1 class"):
+        split_dataset(
+            data.model_copy(update={"excluded_classes": ["birds", "cats"]}), 3, require=True
+        )
 
 
 def test_bad_data_is_explained(tmp_path: Path, dataset: Path):

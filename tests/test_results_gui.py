@@ -36,7 +36,13 @@ def test_results_tab_after_training_and_verified_export(qtbot, window, dataset: 
         window.findChild(QPushButton, "trainButton").click()
     result = evaluated.args[0]
     assert window.tabs.currentWidget() is panel
-    assert "Validation accuracy" in panel.summary.text()
+    events = [
+        json.loads(x) for x in (window.last_run_dir / "events.jsonl").read_text().splitlines()
+    ]
+    best = events[-1]["best_epoch"]
+    val_acc = next(e["val_acc"] for e in events if e.get("epoch") == best and "val_acc" in e)
+    assert result["accuracy"] == val_acc  # one preprocessing, one inference loop: exactly
+    assert f"Validation accuracy {val_acc:.1%}" in panel.summary.text()
 
     table = panel.findChild(QTableWidget, "resultsMetricsTable")
     assert table.rowCount() == 3 + 2  # three classes, macro and weighted averages

@@ -28,6 +28,9 @@ class ProjectModel(QObject):
         super().__init__(parent)
         self.config = ProjectConfig()
         self.index: Any = None  # studio.engine.data.index.DatasetIndex once scanned
+        # content hashes of the index's files, once the health check has read them: the
+        # split (studio.engine.data.splits.split_dataset) reuses them instead of re-reading
+        self.digests: dict[Path, str] = {}
         self.tasks = TaskRunner(self)
         self._scan_generation = 0
 
@@ -76,7 +79,7 @@ class ProjectModel(QObject):
 
         def done(index: Any) -> None:
             if generation == self._scan_generation:  # latest request wins
-                self.index = index
+                self.index, self.digests = index, {}
                 self.dataset_changed.emit(index)
 
         def failed(exc: Exception) -> None:

@@ -1,4 +1,5 @@
-"""Plain functions behind the augmentation preview: variants, a real batch, class colours.
+"""Plain functions behind the augmentation preview: variants and class colours (the real
+training batch is :mod:`studio.engine.training.batch_preview`, built by the trainer's code).
 
 They run on worker threads and never raise for a bad image: the result says what failed.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.config import AugmentConfig, ProjectConfig
+from studio.config import AugmentConfig
 from studio.engine.augment import pipeline as augment
 from studio.engine.data.images import ImageError, load_rgb
 
@@ -55,37 +56,6 @@ def _cached_rgb(path: str, mtime_ns: int) -> np.ndarray:
     image = load_rgb(path)
     image.setflags(write=False)
     return image
-
-
-def training_batch(
-    config: ProjectConfig, paths: Sequence[Path], labels: Sequence[int], classes: Sequence[str]
-) -> PreviewGrid:
-    """The first training batch exactly as the DataLoader yields it (trainer's split, seed,
-    transform and shuffling), de-normalised for display; captioned with each class."""
-    import torch
-
-    from studio.engine.data.index import stratified_split
-    from studio.engine.data.loaders import ImageDataset, make_loader
-
-    train = config.train
-    train_idx, _ = stratified_split(list(labels), config.data.val_fraction, train.seed)
-    if not train_idx:
-        return PreviewGrid([], error="No training images: add images first.")
-    dataset = ImageDataset(
-        [paths[i] for i in train_idx],
-        [labels[i] for i in train_idx],
-        augment.train_transform(config.augment, train.image_size, seed=train.seed),
-    )
-    loader = make_loader(dataset, train.batch_size, True, 0, torch.device("cpu"), train.seed)
-    try:
-        images, targets = next(iter(loader))
-    except RuntimeError as exc:
-        return PreviewGrid([], error=str(exc))
-    tiles = [
-        Tile(rgb, f"{classes[int(t)]} (batch item {i + 1} of {len(targets)})")
-        for i, (rgb, t) in enumerate(zip(augment.denormalize(images), targets, strict=True))
-    ]
-    return PreviewGrid(tiles)
 
 
 @dataclasses.dataclass(frozen=True)

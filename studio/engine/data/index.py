@@ -19,8 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from studio.engine.control import StopToken
 from studio.engine.data.images import is_image_file, is_unsupported_image, probe
 from studio.errors import StudioError
 
@@ -192,34 +191,38 @@ def trainable_index(
     index = scan_folders(sources)
     if edits is not None:
         index = edits.apply(index)
-    require_trainable(index, sources)
-    keep = [i for i, path in enumerate(index.paths) if probe(path) is None]
-    if not keep:
+    usable = usable_index(index, sources)
+    assert usable is not None  # no token: never stopped
+    return usable
+
+
+def usable_index(
+    index: DatasetIndex,
+    sources: Sequence[str | Path],
+    require: bool = True,
+    token: StopToken | None = None,
+) -> tuple[DatasetIndex, int] | None:
+    """``index`` without the files whose header cannot be read, and how many were left out.
+
+    ``require`` raises a one-line :class:`StudioError` unless the index can be trained on
+    (checked before reading any header, and after). ``None`` when ``token`` asked to stop.
+    """
+    if require:
+        require_trainable(index, sources)
+    keep = []
+    for i, path in enumerate(index.paths):
+        if token is not None and i % 64 == 0 and token.should_stop():
+            return None
+        if probe(path) is None:
+            keep.append(i)
+    if require and not keep:
         raise StudioError(
             "None of the images could be read: every file is broken or in an unsupported format."
         )
     usable = index.subset(keep)
-    require_trainable(usable, sources)
+    if require:
+        require_trainable(usable, sources)
     return usable, len(index) - len(keep)
-
-
-def stratified_split(
-    labels: Sequence[int], val_fraction: float, seed: int
-) -> tuple[list[int], list[int]]:
-    """Split indices so each class keeps its share in validation; same seed, same split."""
-    rng = np.random.default_rng(seed)
-    by_label: dict[int, list[int]] = {}
-    for i, label in enumerate(labels):
-        by_label.setdefault(label, []).append(i)
-    train: list[int] = []
-    val: list[int] = []
-    for label in sorted(by_label):
-        members = np.array(by_label[label])
-        rng.shuffle(members)
-        n_val = 0 if len(members) < 2 else max(1, round(len(members) * val_fraction))
-        val.extend(members[:n_val].tolist())
-        train.extend(members[n_val:].tolist())
-    return sorted(train), sorted(val)
 
 
 def _class_folders(root: Path) -> list[tuple[str, str, Path]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
+from torch.utils.data import DataLoader, Dataset, RandomSampler, Sampler, WeightedRandomSampler
 
 from studio.engine.data.images import ImageError, load_rgb
 
@@ -19,8 +19,12 @@ from studio.engine.data.images import ImageError, load_rgb
 class ImageDataset(Dataset):
     """Decodes with the one decoder and applies an albumentations pipeline.
 
-    A file that fails to decode mid-training (truncated after the scan, deleted) is replaced
-    by the next sample instead of crashing the run; ``failed`` records such paths in-process.
+    An item is a position, or a ``(position, seed)`` pair (what :class:`SeededSampler`
+    draws): the pipeline then draws its random augmentations from ``seed``, so an image's
+    augmentation does not depend on which loader process decodes it, nor on what it decoded
+    before. A file that fails to decode mid-training (truncated after the scan, deleted) is
+    replaced by the next sample instead of crashing the run; ``failed`` records such paths
+    in-process.
     """
 
     def __init__(self, paths: Sequence[Path], labels: Sequence[int], transform: Callable) -> None:
@@ -32,7 +36,10 @@ class ImageDataset(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, item: int | tuple[int, int]) -> tuple[torch.Tensor, int]:
+        index, seed = item if isinstance(item, tuple) else (item, None)
+        if seed is not None and hasattr(self.transform, "set_random_state"):
+            self.transform.set_random_state(np.random.default_rng(seed), random.Random(seed))
         for offset in range(len(self.paths)):
             i = (index + offset) % len(self.paths)
             try:
@@ -44,14 +51,25 @@ class ImageDataset(Dataset):
         raise RuntimeError("No image in this dataset can be decoded.")
 
 
-def _seed_worker(worker_id: int) -> None:
-    """Each loader process draws its own augmentations, reproducibly: a seeded pipeline
-    copied into every worker would otherwise repeat the same random draws in each."""
-    info = torch.utils.data.get_worker_info()
-    transform = getattr(info.dataset, "transform", None) if info is not None else None
-    if hasattr(transform, "set_random_state"):  # an albumentations pipeline
-        seed = torch.initial_seed() % 2**32
-        transform.set_random_state(np.random.default_rng(seed), random.Random(seed))
+class SeededSampler(Sampler):
+    """Wraps a sampler: yields each position with an augmentation seed, drawn in the main
+    process from a generator of its own (seeded from ``seed``), so the order of the files is
+    the wrapped sampler's alone. ``drawn`` keeps the last epoch's ``(position, seed)`` pairs,
+    in order (what the augmentation preview shows as the first batch)."""
+
+    def __init__(self, sampler: Sampler, seed: int) -> None:
+        self.sampler = sampler
+        self.generator = torch.Generator().manual_seed((seed * 0x9E3779B1 + 1) % 2**63)
+        self.drawn: list[tuple[int, int]] = []
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self):
+        positions = list(self.sampler)
+        seeds = torch.randint(0, 2**32, (len(positions),), generator=self.generator).tolist()
+        self.drawn = list(zip(positions, seeds, strict=True))
+        yield from self.drawn
 
 
 def auto_workers(device: torch.device) -> int:
@@ -74,12 +92,16 @@ def make_loader(
     """A DataLoader safe to start from a Qt process (workers never fork a running GUI).
 
     ``sample_weights`` draws training images with these weights (class balancing) instead
-    of shuffling them."""
+    of shuffling them. An :class:`ImageDataset` drawn in random order gets a seed per
+    sample (:class:`SeededSampler`). Everything random follows from ``seed``."""
     generator = torch.Generator().manual_seed(seed)
-    sampler = None
+    sampler: Sampler | None = None
     if sample_weights is not None:
         sampler = WeightedRandomSampler(sample_weights, len(sample_weights), generator=generator)
-        shuffle = False
+    elif shuffle:
+        sampler = RandomSampler(dataset, generator=generator)
+    if sampler is not None and isinstance(dataset, ImageDataset):
+        sampler = SeededSampler(sampler, seed)
     extra: dict = {}
     if workers > 0:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
@@ -87,12 +109,10 @@ def make_loader(
             "multiprocessing_context": multiprocessing.get_context(method),
             "persistent_workers": True,
             "prefetch_factor": 4,
-            "worker_init_fn": _seed_worker,
         }
     return DataLoader(
         dataset,
         batch_size=batch_size,
-        shuffle=shuffle,
         sampler=sampler,
         num_workers=workers,
         pin_memory=device.type == "cuda",

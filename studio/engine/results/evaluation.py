@@ -1,14 +1,18 @@
 """Judge a finished run: load its best model, evaluate a split, predict new images.
 
 Everything here reads the run folder only (``best.safetensors``, ``model.json``, ``config.json``,
-``split.json``) and preprocesses exactly as validation did (:func:`augment.eval_transform`
-after :func:`images.load_rgb`). :func:`predict` and :func:`evaluate` share one inference
-path, so the GUI, ``studio predict`` and the results agree image for image.
+``split.json``) and preprocesses and infers exactly as validation did: the one evaluation
+preprocessing (:func:`~studio.engine.models.inference.eval_preprocessing`) after
+:func:`images.load_rgb`, through the one inference loop
+(:func:`~studio.engine.models.inference.infer`, autocast as in training, the run's batch
+size). :func:`predict` and :func:`evaluate_split` share :func:`logits_for`, so the GUI,
+``studio predict`` and the results agree image for image, and with the run's ``val_acc``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,12 +23,10 @@ import numpy as np
 import torch
 
 from studio.config import ProjectConfig
-from studio.engine.augment import pipeline as augment
 from studio.engine.control import StopToken
 from studio.engine.data.images import ImageError, is_image_file, load_rgb
-from studio.engine.models.catalog import get_spec
 from studio.engine.models.factory import create_model
-from studio.engine.models.weights import normalisation
+from studio.engine.models.inference import eval_preprocessing, infer, model_normalisation
 from studio.engine.results.metrics import classification_metrics
 from studio.engine.runs import checkpoints, files
 from studio.errors import StudioError
@@ -48,9 +50,14 @@ class LoadedRun:
     config: ProjectConfig
     device: torch.device = dataclasses.field(default_factory=lambda: torch.device("cpu"))
 
+    @functools.cached_property
+    def preprocess(self) -> Any:
+        """The one evaluation preprocessing for this run's model and image size."""
+        return eval_preprocessing(self.model_name, self.image_size)
+
     def tensor(self, rgb: np.ndarray) -> torch.Tensor:
         """The validation preprocessing of one decoded image: resize, normalise, CHW."""
-        return augment.eval_transform(self.image_size, self.mean, self.std)(image=rgb)["image"]
+        return self.preprocess(image=rgb)["image"]
 
 
 def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
@@ -78,7 +85,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
 
     where = pick_device(device)
     model.to(where).eval()
-    mean, std = normalisation(get_spec(name))
+    mean, std = model_normalisation(name)
     return LoadedRun(run_dir, model, classes, name, size, mean, std, config, where)
 
 
@@ -110,26 +117,34 @@ def logits_for(
 ) -> tuple[np.ndarray, list[str | None]]:
     """Logits (``N x classes``, float32) and a decoding error (or ``None``) per path.
 
-    Unreadable images get a row of NaN. The one inference path of this module.
+    Unreadable images get a row of NaN. The one inference path of this module: batches of
+    the run's training batch size through :func:`infer`, as validation ran them.
     """
     out = np.full((len(paths), len(run.classes)), np.nan, dtype=np.float32)
     errors: list[str | None] = [None] * len(paths)
-    for start in range(0, len(paths), BATCH):
-        if token is not None and token.should_stop():
-            raise StudioError("Evaluation cancelled.")
-        rows, tensors = [], []
-        for i in range(start, min(start + BATCH, len(paths))):
-            try:
-                tensors.append(run.tensor(load_rgb(paths[i])))
-                rows.append(i)
-            except ImageError as exc:
-                errors[i] = exc.detail
-        if tensors:
-            with torch.no_grad():
-                batch = torch.stack(tensors).to(run.device)
-                out[rows] = run.model(batch).float().cpu().numpy()
+    size = max(1, run.config.train.batch_size)
+
+    def batches():
+        for start in range(0, len(paths), size):
+            rows, tensors = [], []
+            for i in range(start, min(start + size, len(paths))):
+                try:
+                    tensors.append(run.tensor(load_rgb(paths[i])))
+                    rows.append(i)
+                except ImageError as exc:
+                    errors[i] = exc.detail
+            if tensors:
+                yield torch.stack(tensors), (rows, min(start + size, len(paths)))
+
+    precision, done = run.config.train.mixed_precision, 0
+    for logits, (rows, done) in infer(run.model, batches(), run.device, precision, token):
+        out[rows] = logits.cpu().numpy()
         if progress is not None:
-            progress(min(start + BATCH, len(paths)), len(paths))
+            progress(done, len(paths))
+    if token is not None and token.should_stop():
+        raise StudioError("Evaluation cancelled.")
+    if progress is not None and done < len(paths):  # the last images were unreadable
+        progress(len(paths), len(paths))
     return out, errors
 
 

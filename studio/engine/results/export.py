@@ -30,7 +30,13 @@ from studio.engine.augment import pipeline as augment
 from studio.engine.data.images import ImageError, load_rgb
 from studio.engine.models.catalog import get_spec
 from studio.engine.models.factory import create_model
-from studio.engine.results.evaluation import LoadedRun, load_results, load_run, split_files
+from studio.engine.results.evaluation import (
+    LoadedRun,
+    load_results,
+    load_run,
+    logits_for,
+    split_files,
+)
 from studio.engine.results.export_example import example_script
 from studio.engine.runs import files
 from studio.errors import StudioError
@@ -105,10 +111,10 @@ def export(
         model_file = tmp / FORMATS[fmt]
         _write_model(run, fmt, model_file)
         say("Verifying the export against the app…")
-        pixels = sample_pixels(run, sample)
-        diff, agreement = compare(run, fmt, model_file, pixels)
+        images = sample_images(run, sample)
+        diff, agreement = compare(run, fmt, model_file, images)
         _refuse_unless_same(diff, agreement)
-        report = ExportReport(out, fmt, diff, agreement, len(pixels), time.perf_counter() - started)
+        report = ExportReport(out, fmt, diff, agreement, len(images), time.perf_counter() - started)
         card = model_card(run, fmt, report)
         atomic_write_text(tmp / "model_card.json", json.dumps(card, indent=2, ensure_ascii=False))
         atomic_write_text(tmp / "predict_example.py", example_script(card))
@@ -167,13 +173,24 @@ def _write_model(run: LoadedRun, fmt: str, path: Path) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def sample_pixels(run: LoadedRun, count: int = SAMPLE) -> np.ndarray:
-    """Up to ``count`` validation images (training ones if there are none), resized as
-    validation resizes them: ``N x 3 x S x S`` float32 pixels in 0..255."""
+@dataclasses.dataclass
+class Sample:
+    """The images an export is verified on: their files, and their pixels resized as the
+    evaluation preprocessing resizes them (what the exported model takes)."""
+
+    paths: list[Path]
+    pixels: np.ndarray  # N x 3 x S x S float32 in 0..255
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def sample_images(run: LoadedRun, count: int = SAMPLE) -> Sample:
+    """Up to ``count`` readable validation images (training ones if there are none)."""
     paths, _ = split_files(run, "val")
     if not paths:
         paths, _ = split_files(run, "train")
-    images = []
+    chosen, images = [], []
     for path in paths:
         if len(images) >= count:
             break
@@ -181,21 +198,21 @@ def sample_pixels(run: LoadedRun, count: int = SAMPLE) -> np.ndarray:
             images.append(augment.resized(load_rgb(path), run.image_size))
         except ImageError:
             continue
+        chosen.append(path)
     if not images:
         raise StudioError("No image of this run can be read to verify the export against.")
-    return np.stack(images).transpose(0, 3, 1, 2).astype(np.float32)
+    return Sample(chosen, np.stack(images).transpose(0, 3, 1, 2).astype(np.float32))
 
 
-def app_logits(run: LoadedRun, pixels: np.ndarray) -> np.ndarray:
-    """The in-app model on the validation preprocessing of these resized images."""
-    hwc = pixels.transpose(0, 2, 3, 1).astype(np.uint8)
-    batch = torch.stack([augment.to_tensor(img, run.mean, run.std) for img in hwc])
-    with torch.no_grad():
-        return run.model.eval()(batch.to(run.device)).float().cpu().numpy()
+def app_logits(run: LoadedRun, sample: Sample) -> np.ndarray:
+    """The in-app model on these files, as evaluation sees them (:func:`logits_for`: the one
+    preprocessing and inference loop)."""
+    return logits_for(run, sample.paths)[0]
 
 
-def exported_logits(run: LoadedRun, fmt: str, path: Path, pixels: np.ndarray) -> np.ndarray:
-    """Reload the exported file as a user would and run it on ``pixels``."""
+def exported_logits(run: LoadedRun, fmt: str, path: Path, sample: Sample) -> np.ndarray:
+    """Reload the exported file as a user would and run it on the sample's resized pixels."""
+    pixels = sample.pixels
     try:
         if fmt == "onnx":
             import onnxruntime as ort
@@ -227,10 +244,10 @@ def exported_logits(run: LoadedRun, fmt: str, path: Path, pixels: np.ndarray) ->
         raise StudioError(f"The exported file cannot be reloaded: {exc}") from None
 
 
-def compare(run: LoadedRun, fmt: str, path: Path, pixels: np.ndarray) -> tuple[float, float]:
+def compare(run: LoadedRun, fmt: str, path: Path, sample: Sample) -> tuple[float, float]:
     """Max absolute logit difference and top-1 agreement between the app and the export."""
-    ours = app_logits(run, pixels)
-    theirs = exported_logits(run, fmt, path, pixels)
+    ours = app_logits(run, sample)
+    theirs = exported_logits(run, fmt, path, sample)
     if theirs.shape != ours.shape:
         return float("inf"), 0.0
     diff = float(np.abs(ours - theirs).max())
@@ -258,10 +275,10 @@ def verify_bundle(run_dir: str | Path, bundle: str | Path, sample: int = SAMPLE)
             f"{bundle} is not a Studio export (no readable model_card.json)."
         ) from None
     run = load_run(run_dir)
-    pixels = sample_pixels(run, sample)
-    diff, agreement = compare(run, fmt, bundle / FORMATS[fmt], pixels)
+    images = sample_images(run, sample)
+    diff, agreement = compare(run, fmt, bundle / FORMATS[fmt], images)
     _refuse_unless_same(diff, agreement)
-    return ExportReport(bundle, fmt, diff, agreement, len(pixels), time.perf_counter() - started)
+    return ExportReport(bundle, fmt, diff, agreement, len(images), time.perf_counter() - started)
 
 
 def _config_hash(run_dir: Path) -> str | None:

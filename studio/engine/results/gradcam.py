@@ -15,6 +15,7 @@ from torch import nn
 from studio.engine.augment import pipeline as augment
 from studio.engine.data.images import ImageError, load_rgb
 from studio.engine.models.catalog import get_spec
+from studio.engine.models.inference import images_to
 from studio.engine.results.evaluation import LoadedRun
 from studio.errors import StudioError
 
@@ -45,8 +46,8 @@ def grad_cam(
         rgb = load_rgb(path)
     except ImageError as exc:
         raise StudioError(str(exc)) from None
-    resized = augment.resized(rgb, run.image_size)
-    x = augment.to_tensor(resized, run.mean, run.std).unsqueeze(0).to(run.device)
+    resized = augment.resized(rgb, run.image_size)  # what is shown: the model's view
+    x = images_to(run.tensor(rgb).unsqueeze(0), run.device)  # the one preprocessing
     conv = last_conv(run.model)
     saved: dict[str, torch.Tensor] = {}
 

@@ -13,9 +13,10 @@ from safetensors.torch import load_file
 
 from studio.engine.control import StopToken
 from studio.engine.models.factory import head_module
+from studio.engine.models.inference import eval_preprocessing, infer
 from studio.engine.runs import files
 from studio.engine.runs.checkpoints import save_weights
-from studio.engine.training.steps import Stopped, to_device
+from studio.engine.training.steps import Stopped
 
 
 def applies(config) -> bool:
@@ -59,23 +60,21 @@ def features(run, token: StopToken, key: str) -> tuple[dict[str, torch.Tensor], 
     return tensors, False
 
 
-@torch.no_grad()
 def _extract(run, dataset, token: StopToken) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run the frozen backbone once over ``dataset`` (validation preprocessing)."""
+    """Run the frozen backbone once over ``dataset`` with the evaluation preprocessing,
+    through the one inference loop."""
     from torch.utils.data import DataLoader
 
-    from studio.engine.augment.pipeline import eval_transform
-
+    cfg = run.config
     plain = type(dataset)(
         dataset.paths,
         dataset.labels,
-        eval_transform(run.config.train.image_size, run.mean, run.std),
+        eval_preprocessing(cfg.model.name, cfg.train.image_size),
     )
     model, head = run.model, head_module(run.model)
     parent_name, _, child = model.studio_head.rpartition(".")
     parent = model.get_submodule(parent_name) if parent_name else model
     setattr(parent, child, torch.nn.Identity())  # the model now outputs the head's input
-    model.eval()
     chunks, labels = [], []
     try:
         loader = DataLoader(
@@ -85,13 +84,12 @@ def _extract(run, dataset, token: StopToken) -> tuple[torch.Tensor, torch.Tensor
             pin_memory=run.device.type == "cuda",
             generator=torch.Generator(),  # leave the global RNG untouched
         )
-        for images, targets in loader:
-            if token.should_stop():
-                raise Stopped
-            images, _ = to_device(images, targets, run.device)
-            with run.amp[0]:
-                chunks.append(model(images).float().cpu())
+        precision = cfg.train.mixed_precision
+        for features, targets in infer(model, loader, run.device, precision, token):
+            chunks.append(features.cpu())
             labels.append(targets)
+        if token.should_stop():
+            raise Stopped
     finally:
         setattr(parent, child, head)
     if not chunks:

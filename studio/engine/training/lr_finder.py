@@ -9,7 +9,7 @@ import math
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
 from studio.engine.events import EventSink
-from studio.engine.training.steps import Stopped, to_device
+from studio.engine.training.steps import Stopped, train_step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +27,8 @@ def find_lr(
     end: float = 1.0,
     steps: int = 100,
 ) -> LrFinding:
-    """Train a throw-away copy of the model with a rising learning rate (never saved)."""
+    """Train a throw-away copy of the model with a rising learning rate (never saved), with
+    the very training step a run takes (autocast, grad scaler)."""
     from studio.engine.models.finetune import set_train_mode
     from studio.engine.training.trainer import _prepare
 
@@ -35,7 +36,7 @@ def find_lr(
     trial = config.model_copy(deep=True)
     trial.train.schedule = "constant"
     trial.train.learning_rate = start
-    run = _prepare(trial, progress or (lambda e: None), None)
+    run = _prepare(trial, progress or (lambda e: None), None, token)
     factors = [group["lr"] / start for group in run.optimizer.param_groups]
     gamma = (end / start) ** (1 / max(steps - 1, 1))
     lrs: list[float] = []
@@ -54,12 +55,7 @@ def find_lr(
         lr = start * gamma**step
         for group, factor in zip(run.optimizer.param_groups, factors, strict=True):
             group["lr"] = lr * factor
-        images, targets = to_device(images, targets, run.device)
-        with run.amp[0]:
-            loss = run.loss_fn(run.model(images), targets)
-        run.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        run.optimizer.step()
+        loss, _, _ = train_step(run, images, targets)
         value = float(loss.detach())
         if not math.isfinite(value):
             break

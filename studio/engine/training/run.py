@@ -14,12 +14,13 @@ from torch.utils.data import TensorDataset
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
-from studio.engine.data.loaders import ImageDataset, make_loader
+from studio.engine.data.loaders import ImageDataset, SeededSampler, make_loader
 from studio.engine.events import EpochEnded, EventSink, Notice
 from studio.engine.models.factory import head_module
 from studio.engine.runs import checkpoints
 from studio.engine.training import feature_cache
 from studio.engine.training.optim import Schedule, build_optimizer
+from studio.engine.training.run_data import train_loader
 
 
 @dataclasses.dataclass
@@ -80,8 +81,8 @@ class Run:
             train = TensorDataset(self.cached["train_x"], self.cached["train_y"])
             val = TensorDataset(self.cached["val_x"], self.cached["val_y"])
             workers = 0  # tensors in memory: nothing to decode
-        self.train_loader = make_loader(
-            train, batch_size, True, workers, self.device, cfg.seed, self.sampler_weights
+        self.train_loader = train_loader(
+            train, self.sampler_weights, batch_size, workers, self.device, cfg.seed
         )
         self.val_loader = make_loader(val, batch_size, False, workers, self.device, cfg.seed)
         self.schedule = Schedule(cfg, self.optimizer, len(self.train_loader))
@@ -111,7 +112,8 @@ class Run:
 
     def training_state(self, epoch: int) -> dict:
         """What resuming needs besides the weights (all weights-only-loadable)."""
-        pipeline = self.train_ds.transform
+        sampler = self.train_loader.sampler
+        seeds = sampler.generator.get_state() if isinstance(sampler, SeededSampler) else None
         return {
             "epoch": epoch,
             "batch_size": self.batch_size,
@@ -120,10 +122,7 @@ class Run:
             "scaler": self.scaler.state_dict(),
             "rng": checkpoints.rng_state(),
             "loader": self.train_loader.generator.get_state(),
-            "augment": [
-                json.dumps(pipeline.random_generator.bit_generator.state),
-                pipeline.py_random.getstate(),
-            ],
+            "augment": seeds,  # draws each sample's augmentation seed
             "history": [json.dumps(e.to_dict()) for e in self.history],
             "best_epoch": self.best.epoch if self.best else 0,
         }
@@ -140,9 +139,9 @@ class Run:
         self.scaler.load_state_dict(state["scaler"])
         checkpoints.set_rng_state(state["rng"])
         self.train_loader.generator.set_state(state["loader"])
-        pipeline = self.train_ds.transform
-        pipeline.random_generator.bit_generator.state = json.loads(state["augment"][0])
-        pipeline.py_random.setstate(state["augment"][1])
+        sampler, seeds = self.train_loader.sampler, state.get("augment")
+        if isinstance(sampler, SeededSampler) and isinstance(seeds, torch.Tensor):
+            sampler.generator.set_state(seeds)
         self.history = [from_dict(json.loads(e)) for e in state["history"]]
         self.best = next((e for e in self.history if e.epoch == state["best_epoch"]), None)
         if self.best is not None and self.run_dir is not None:

@@ -19,23 +19,21 @@ import torch
 from torch import nn
 
 from studio.config import ProjectConfig
-from studio.engine.augment import pipeline as augment
 from studio.engine.control import StopToken
-from studio.engine.data.index import Edits, trainable_index
-from studio.engine.data.loaders import ImageDataset, auto_workers
-from studio.engine.data.splits import assign_splits, content_keys, split_counts
+from studio.engine.data.loaders import auto_workers
+from studio.engine.data.splits import DataSplit, split_dataset
 from studio.engine.device import device_label, pick_device
 from studio.engine.events import EpochEnded, EventSink, Notice, RunFinished, RunStarted
-from studio.engine.models.catalog import get_spec
 from studio.engine.models.factory import create_model
 from studio.engine.models.finetune import apply_strategy, trainable_summary
-from studio.engine.models.weights import normalisation
+from studio.engine.models.inference import autocast
 from studio.engine.runs import checkpoints, files
 from studio.engine.training import feature_cache
 from studio.engine.training.callbacks import Callback, CoachCallback, EarlyStopping, LastCheckpoint
 from studio.engine.training.overfitting import CoachSettings
 from studio.engine.training.run import Run, RunResult
-from studio.engine.training.steps import NonFiniteLoss, Stopped, autocast, train_epoch, validate
+from studio.engine.training.run_data import training_data
+from studio.engine.training.steps import NonFiniteLoss, Stopped, train_epoch, validate
 from studio.errors import StudioError
 from studio.fileio import atomic_write_text
 
@@ -121,21 +119,16 @@ def fit(
     return _end(run, hooks, status, started, message)
 
 
-def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Run:
+def _prepare(
+    config: ProjectConfig, sink: EventSink, run_dir: Path | None, token: StopToken | None = None
+) -> Run:
+    """Build the run: the one split, the model, the data and loaders. Raises
+    :class:`Stopped` when ``token`` stops it while the files are hashed."""
     cfg, mcfg = config.train, config.model
-    index, skipped = trainable_index(config.data.sources, Edits.of(config.data))
-    paths, labels = index.paths, index.labels
-    keys = content_keys(paths) or []
-    assigned = assign_splits(
-        keys,
-        labels,
-        index.splits,
-        config.data.val_fraction,
-        config.data.test_fraction,
-        cfg.seed,
-    )
-    train_idx = [i for i, split in enumerate(assigned) if split == "train"]
-    val_idx = [i for i, split in enumerate(assigned) if split == "val"]
+    split = split_dataset(config.data, cfg.seed, token=token, require=True)
+    if split is None:
+        raise Stopped
+    index = split.index
     if mcfg.strategy == "scratch" and mcfg.weights != "none":
         raise StudioError(
             "The 'scratch' strategy starts from random weights: use weights "
@@ -158,21 +151,9 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Ru
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True
-    mean, std = normalisation(get_spec(mcfg.name))
-    train_labels = [labels[i] for i in train_idx]
-    train_ds = ImageDataset(
-        [paths[i] for i in train_idx],
-        train_labels,
-        augment.train_transform(config.augment, cfg.image_size, mean, std, seed=cfg.seed),
-    )
-    val_ds = ImageDataset(
-        [paths[i] for i in val_idx],
-        [labels[i] for i in val_idx],
-        augment.eval_transform(cfg.image_size, mean, std),
-    )
-    class_weights = _inverse_frequency(train_labels, len(index.classes))
+    data = training_data(config, split)
     loss_weight = (
-        torch.tensor(class_weights, device=device) if cfg.class_weighting == "loss" else None
+        torch.tensor(data.class_weights, device=device) if cfg.class_weighting == "loss" else None
     )
     run = Run(
         config=config,
@@ -180,22 +161,20 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Ru
         sink=sink,
         device=device,
         model=model,
-        classes=list(index.classes),
-        train_ds=train_ds,
-        val_ds=val_ds,
+        classes=data.classes,
+        train_ds=data.train,
+        val_ds=data.val,
         groups=groups,
         workers=auto_workers(device) if cfg.num_workers == "auto" else int(cfg.num_workers),
         batch_size=cfg.batch_size,
         amp=autocast(device, cfg.mixed_precision),
         loss_fn=nn.CrossEntropyLoss(weight=loss_weight, label_smoothing=cfg.label_smoothing),
-        sampler_weights=(
-            [class_weights[y] for y in train_labels] if cfg.class_weighting == "sampler" else None
-        ),
-        skipped=skipped,
-        test_images=assigned.count("test"),
-        mean=mean,
-        std=std,
-        keys=([keys[i] for i in train_idx], [keys[i] for i in val_idx]),
+        sampler_weights=data.sampler_weights,
+        skipped=split.skipped,
+        test_images=split.totals()["test"],
+        mean=data.mean,
+        std=data.std,
+        keys=data.keys,
     )
     if run_dir is not None:
         atomic_write_text(run_dir / files.CONFIG, config.model_dump_json(indent=2))
@@ -203,7 +182,7 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Ru
             run_dir / files.ENVIRONMENT,
             json.dumps(checkpoints.environment(device_label(device)), indent=2),
         )
-        _save_split(run_dir, index.classes, paths, labels, assigned)
+        _save_split(run_dir, split)
     return run
 
 
@@ -312,26 +291,18 @@ def _save_best(run: Run) -> None:
         raise
 
 
-def _inverse_frequency(labels: list[int], classes: int) -> list[float]:
-    counts = np.bincount(np.asarray(labels, dtype=int), minlength=classes).astype(float)
-    weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / classes, 0.0)
-    return weights.tolist()
-
-
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
 
 
-def _save_split(
-    run_dir: Path, classes: list[str], paths: list[Path], labels: list[int], assigned: list[str]
-) -> None:
+def _save_split(run_dir: Path, split: DataSplit) -> None:
     """``split.json``: counts per class per split, and which file went where."""
     listed: dict[str, list[str]] = {"train": [], "val": [], "test": []}
-    for path, split in zip(paths, assigned, strict=True):
-        listed[split].append(str(path))
-    data = {"counts": split_counts(classes, labels, assigned), "files": listed}
+    for path, part in zip(split.index.paths, split.assigned, strict=True):
+        listed[part].append(str(path))
+    data = {"counts": split.counts(), "files": listed}
     atomic_write_text(run_dir / files.SPLIT, json.dumps(data, indent=1, ensure_ascii=False))
 
 

@@ -48,6 +48,7 @@ class AugmentationPreviewPanel(QWidget):
     """
 
     preview_updated = Signal()
+    _split_progress = Signal(int, int)
 
     def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,8 +59,10 @@ class AugmentationPreviewPanel(QWidget):
         self.tiles: list[QLabel] = []
         self.captions: list[str] = []
         self.colours: dict[str, Any] | None = None
+        self.batch: Any = None  # the FirstBatch shown in "batch" mode (files, tensors)
         self._busy = False
         self._pending = False
+        self._token: Any = None  # stops a running batch job (hashing a big folder)
         self._shown_key: tuple | None = None
         self._next_class = 0
 
@@ -107,8 +110,8 @@ class AugmentationPreviewPanel(QWidget):
         batch = self._button(
             "Training batch",
             "showTrainingBatchButton",
-            "Show the first training batch exactly as the DataLoader yields it (resized, "
-            "augmented, normalised), converted back for display.",
+            "Show the trainer's first batch: the same split, files, order, sampler and "
+            "augmentation (resized, augmented, normalised), converted back for display.",
         )
         batch.clicked.connect(self.show_training_batch)
 
@@ -154,6 +157,7 @@ class AugmentationPreviewPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(splitter, 1)
         self._ensure_tiles(self.count + 1)
+        self._split_progress.connect(self._splitting)
         model.config_changed.connect(self._config_changed)
         model.dataset_changed.connect(self._dataset_changed)
         self._sync_controls()
@@ -223,6 +227,7 @@ class AugmentationPreviewPanel(QWidget):
     # -- rendering ----------------------------------------------------------------------
     def _key(self) -> tuple:
         cfg = self.model.config
+        batch = self.mode == "batch"
         return (
             self.mode,
             self.image_path,
@@ -230,7 +235,10 @@ class AugmentationPreviewPanel(QWidget):
             cfg.train.image_size,
             self.seed.value(),
             self.count,
-            cfg.train.batch_size if self.mode == "batch" else 0,
+            # what else the trainer's first batch depends on
+            cfg.data.model_dump_json() if batch else "",
+            (cfg.train.batch_size, cfg.train.seed, cfg.train.class_weighting) if batch else (),
+            cfg.model.name if batch else "",
         )
 
     def request(self) -> None:
@@ -241,11 +249,17 @@ class AugmentationPreviewPanel(QWidget):
             return
         if self._busy:
             self._pending = True
+            if self._token is not None:
+                self._token.stop()  # a newer request wins: stop hashing for the old one
             return
+        from studio.engine.control import StopToken
+
         self._busy = True
         key = self._key()
-        job = self._batch_job() if self.mode == "batch" else self._variants_job()
-        self.model.tasks.start(job, lambda grid: self._rendered(key, grid), self._failed)
+        self._token = StopToken() if self.mode == "batch" else None
+        job = self._batch_job(self._token) if self._token else self._variants_job()
+        stop = self._token.stop if self._token else None
+        self.model.tasks.start(job, lambda grid: self._rendered(key, grid), self._failed, stop)
 
     def _variants_job(self):
         cfg = self.model.config.augment.model_copy(deep=True)  # later edits stay out
@@ -263,29 +277,40 @@ class AugmentationPreviewPanel(QWidget):
 
         return render
 
-    def _batch_job(self):
+    def _batch_job(self, token):
         config = self.model.config.model_copy(deep=True)
-        index = self.model.index
+        index, known = self.model.index, self.model.digests
+        progress = self._split_progress.emit
 
         def render():
-            from studio.engine.augment.preview import training_batch
+            from studio.engine.data.splits import split_dataset
+            from studio.engine.training.batch_preview import training_batch
 
-            return training_batch(config, index.paths, index.labels, index.classes)
+            seed = config.train.seed
+            split = split_dataset(config.data, seed, index, known, token, progress)
+            return None if split is None else training_batch(config, split)
 
         return render
 
-    def _rendered(self, key: tuple, grid) -> None:
-        self._busy = False
+    def _splitting(self, done: int, total: int) -> None:
+        if self._busy and done < total:
+            self.caption.setText(f"Splitting the images as the trainer does: {done:,}/{total:,}…")
+
+    def _rendered(self, key: tuple, result) -> None:
+        self._busy, self._token = False, None
         if self._pending:  # settings changed meanwhile: this result is stale
             self._pending = False
             self.request()
             return
+        if result is None:  # stopped (the window is closing)
+            return
+        grid, self.batch = result if isinstance(result, tuple) else (result, None)
         self._show(grid)
         self._shown_key = key
         self.preview_updated.emit()
 
     def _failed(self, exc: Exception) -> None:
-        self._busy = False
+        self._busy, self._token = False, None
         self.caption.setText(f"Cannot preview: {exc}")
         if self._pending:
             self._pending = False
@@ -332,8 +357,9 @@ class AugmentationPreviewPanel(QWidget):
             self.caption.setText(grid.error)
         elif self.mode == "batch":
             self.caption.setText(
-                f"The first training batch ({len(grid.tiles)} images at {size} px), as the "
-                "DataLoader yields it, converted back for display. Hover for each class."
+                f"The first training batch ({len(grid.tiles)} images at {size} px): the "
+                "trainer's split, files, order and augmentation, converted back for display. "
+                "Hover for each class and file."
             )
         elif self.image_path is not None:
             path = self.image_path

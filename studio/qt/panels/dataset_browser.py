@@ -82,6 +82,7 @@ class DatasetBrowserPanel(QWidget):
         self.check = HealthCheck(model.tasks, self)
         self.check.progress.connect(self.report.checking)
         self.check.finished.connect(self._report_ready)
+        self.check.split_ready.connect(self._show_split)
         self.report.cancel_requested.connect(self.check.cancel)
         self.grid_model = ThumbnailModel(model.tasks, self)
         self.grid = make_grid_view(self.grid_model)
@@ -99,12 +100,15 @@ class DatasetBrowserPanel(QWidget):
         images_layout.addWidget(self.grid, 1)
         self.viewers: list[ImageViewer] = []
         self.last_report = None
+        self.split = None  # the DataSplit the trainer will use, once worked out
+        self._split_key: tuple = ()
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.warning)
-        model.scan_started.connect(lambda: self.summary.setText("Scanning folders…"))
+        model.scan_started.connect(self._scan_started)
+        model.config_changed.connect(self._config_changed)
         model.dataset_changed.connect(self.show_index)
         model.scan_failed.connect(self._scan_failed)
 
@@ -117,13 +121,13 @@ class DatasetBrowserPanel(QWidget):
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
         self._show_edits()
-        self.last_report = None
+        self.last_report, self.split = None, None
         self.report.clear()
         self.grid_model.set_index(index)
         self.filters.reset(list(index.classes), [])
         if len(index) or index.empty_classes or index.unsupported:
-            data = self.model.config.data
-            self.check.start(index, data, self.model.config.train.seed)
+            self._split_key = self._current_split_key()
+            self.check.start(index, self.model.config.data, self.model.config.train.seed)
         sources = ", ".join(Path(p).name for p in self.model.sources)
         if len(index) == 0:
             self.summary.setText("No images yet. Drop folders on the window.")
@@ -154,27 +158,63 @@ class DatasetBrowserPanel(QWidget):
         self.grid_model.set_index(None)
 
     # -- health report and grid -------------------------------------------------------------
-    def _report_ready(self, report, splits: list[str]) -> None:
-        from studio.engine.data.splits import split_counts
+    def _scan_started(self) -> None:
+        self.summary.setText("Scanning folders…")
+        self.last_report, self.split = None, None
 
+    def _report_ready(self, report, split) -> None:
         index = self.model.index
         if index is None:
             return
         self.last_report = report
+        self.model.digests = report.digests
         self.report_ready.emit(report)
-        counts = split_counts(index.classes, index.labels, splits)
-        self.report.show_report(report, counts)
+        self.report.show_report(report)
         kinds = report.kinds_by_path()
-        self.grid_model.set_details(splits, kinds)
         present = sorted({kind for found in kinds.values() for kind in found})
         self.filters.reset(list(index.classes), present)
+        self.grid_model.set_details([], kinds)
+        if split is not None:
+            self._show_split(split)
+        self._config_changed()  # the user may have edited while the check ran
+
+    def _current_split_key(self) -> tuple:
+        config = self.model.config
+        return config.data.model_dump_json(), config.train.seed
+
+    def _config_changed(self) -> None:
+        """Exclusions, renames, shares or the seed changed: split again (off the GUI thread)."""
+        index = self.model.index
+        if self.last_report is None or index is None or self.check.running:
+            return
+        key = self._current_split_key()
+        if key != self._split_key:
+            self._split_key = key
+            config = self.model.config
+            self.check.resplit(index, config.data, config.train.seed, self.model.digests)
+
+    def _show_split(self, split) -> None:
+        """The split the trainer will use: totals in the report, per class on the class
+        list's counts, and each file's in the grid (files left out have none)."""
+        index = self.model.index
+        if index is None or self.last_report is None:
+            return
+        self.split = split
+        self.report.show_split(split.totals())
+        of = split.split_of()
+        self.grid_model.set_details([of.get(p, "") for p in index.paths], self.grid_model.kinds)
+        counts = split.counts()
+        data = self.model.config.data
         for row in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(row)
             name = item.data(0, Qt.ItemDataRole.UserRole)
-            per = counts.get(name, {})
-            item.setToolTip(
-                1, " · ".join(f"{k} {per.get(k, 0):,}" for k in ("train", "val", "test"))
-            )
+            if name in data.excluded_classes:
+                item.setToolTip(1, "excluded: not trained on")
+                continue
+            new_name = data.class_names.get(name, name)
+            per = counts.get(new_name, {})
+            parts = " · ".join(f"{k} {per.get(k, 0):,}" for k in ("train", "val", "test"))
+            item.setToolTip(1, parts if new_name == name else f"{new_name}: {parts}")
 
     def open_viewer(self, cell: QModelIndex) -> None:
         index = self.model.index

@@ -4,6 +4,7 @@ the problem list. The check runs off the GUI thread, with progress and a Cancel 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
@@ -25,26 +26,34 @@ from studio.qt.tasks import TaskRunner
 if TYPE_CHECKING:
     from studio.engine.data.health import HealthReport
     from studio.engine.data.index import DatasetIndex
+    from studio.engine.data.splits import DataSplit
 
 BAR = 16
 
 
 class HealthCheck(QObject):
-    """Runs :func:`studio.engine.data.health.check_health` (and the split) on a worker thread.
+    """Runs :func:`studio.engine.data.health.check_health`, then the one split
+    (:func:`studio.engine.data.splits.split_dataset`, reusing the check's content hashes),
+    on a worker thread.
 
-    ``progress(done, total)`` and ``finished(report, splits)`` arrive on the GUI thread; a new
-    :meth:`start` cancels the previous check, whose result is then dropped.
+    ``progress(done, total)`` and ``finished(report, split)`` arrive on the GUI thread
+    (``split`` is a ``DataSplit``, or ``None`` when the check was stopped); a new
+    :meth:`start` cancels the previous check, whose result is then dropped. :meth:`resplit`
+    splits again after the user's edits and answers with ``split_ready(split)``.
     """
 
     progress = Signal(int, int)
     finished = Signal(object, object)
+    split_ready = Signal(object)
     _progress = Signal(int, int)
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
         self.token: Any = None
+        self.split_token: Any = None
         self.generation = 0
+        self.split_generation = 0
         self._progress.connect(self.progress)
 
     @property
@@ -52,17 +61,18 @@ class HealthCheck(QObject):
         return self.token is not None
 
     def start(self, index: DatasetIndex, data_config: Any, seed: int) -> None:
+        """Check ``index`` and split it with ``data_config`` (a ``DataConfig``) and ``seed``."""
         from studio.engine.control import StopToken
 
         self.cancel()
         self.generation += 1
         generation, token = self.generation, StopToken()
         self.token = token
-        val, test = data_config.val_fraction, data_config.test_fraction
+        data = data_config.model_copy(deep=True)  # the worker never reads a live config
 
-        def work() -> tuple[HealthReport, list[str]]:
+        def work() -> tuple[HealthReport, DataSplit | None]:
             from studio.engine.data.health import check_health
-            from studio.engine.data.splits import assign_splits, quick_key
+            from studio.engine.data.splits import split_dataset
             from studio.engine.events import CheckProgress
 
             def sink(event: Any) -> None:
@@ -70,10 +80,11 @@ class HealthCheck(QObject):
                     self._progress.emit(event.done, event.total)
 
             report = check_health(index, sink, token)
-            keys = [report.digests.get(p) or quick_key(p) for p in index.paths]
-            return report, assign_splits(keys, index.labels, index.splits, val, test, seed)
+            if report.cancelled:
+                return report, None
+            return report, split_dataset(data, seed, index, report.digests, token)
 
-        def done(result: tuple[HealthReport, list[str]]) -> None:
+        def done(result: tuple[HealthReport, DataSplit | None]) -> None:
             if generation == self.generation:
                 self.token = None
                 self.finished.emit(*result)
@@ -84,10 +95,42 @@ class HealthCheck(QObject):
 
         self.tasks.start(work, done, failed, stop=token.stop)
 
+    def resplit(
+        self, index: DatasetIndex, data_config: Any, seed: int, known: dict[Path, str]
+    ) -> None:
+        """Split ``index`` again (the edits or fractions changed); the latest request wins."""
+        from studio.engine.control import StopToken
+
+        if self.split_token is not None:
+            self.split_token.stop()
+        self.split_generation += 1
+        generation, token = self.split_generation, StopToken()
+        self.split_token = token
+        data = data_config.model_copy(deep=True)
+
+        def work() -> DataSplit | None:
+            from studio.engine.data.splits import split_dataset
+
+            return split_dataset(data, seed, index, known, token)
+
+        def done(split: DataSplit | None) -> None:
+            if generation == self.split_generation:
+                self.split_token = None
+                if split is not None:
+                    self.split_ready.emit(split)
+
+        def failed(exc: Exception) -> None:
+            if generation == self.split_generation:
+                self.split_token = None
+
+        self.tasks.start(work, done, failed, stop=token.stop)
+
     def cancel(self) -> None:
-        if self.token is not None:
-            self.token.stop()
-            self.token = None
+        for token in (self.token, self.split_token):
+            if token is not None:
+                token.stop()
+        self.token = self.split_token = None  # a stopped check still reports what it found
+        self.split_generation += 1
 
 
 class CountsChart(QWidget):
@@ -151,6 +194,8 @@ class HealthReportView(QWidget):
         self.problems.setAccessibleName("Data problems")
         self.problems.setHeaderLabels(["Problem", "File", "Detail"])
         self.problems.setRootIsDecorated(False)
+        self._lines: list[str] = []
+        self._split_line = ""
         self.problems.setUniformRowHeights(True)
         header = self.problems.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -169,10 +214,11 @@ class HealthReportView(QWidget):
     def clear(self) -> None:
         self.progress_row.hide()
         self.chart.set_counts({})
+        self._lines, self._split_line = [], ""
         self.status.clear()
         self.problems.clear()
 
-    def show_report(self, report: HealthReport, split_counts: dict[str, dict[str, int]]) -> None:
+    def show_report(self, report: HealthReport) -> None:
         from studio.engine.data.health import KIND_TITLES
 
         self.progress_row.hide()
@@ -180,6 +226,7 @@ class HealthReportView(QWidget):
         lines: list[str] = []
         if report.cancelled:
             lines.append(f"Check stopped: {report.checked:,} of {report.files:,} files read.")
+            self._split_line = "Split: not worked out (the check was stopped)."
         tally = Counter(p.kind for p in report.problems)
         lines.extend(f"⚠ {KIND_TITLES.get(k, k)}: {n}" for k, n in sorted(tally.items()))
         if report.sizes:
@@ -189,18 +236,23 @@ class HealthReportView(QWidget):
                 f"(median {s.median_width}×{s.median_height}): try image size "
                 f"{s.suggested_size}."
             )
-        totals = Counter()
-        for per_class in split_counts.values():
-            totals.update(per_class)
-        lines.append(
-            "Split: " + " · ".join(f"{k} {totals.get(k, 0):,}" for k in ("train", "val", "test"))
-        )
         if not tally and not report.cancelled:
             lines.insert(0, "✓ No problems found.")
-        self.status.setText("<br>".join(lines))
+        self._lines = lines
+        self._render()
         self.problems.clear()
         items = [QTreeWidgetItem([p.kind, p.path, p.detail]) for p in report.problems]
         for item, problem in zip(items, report.problems, strict=True):
             item.setToolTip(1, problem.path)
             item.setToolTip(2, problem.detail)
         self.problems.addTopLevelItems(items)
+
+    def show_split(self, totals: dict[str, int]) -> None:
+        """The training split's size per part, as the trainer will split (edits applied)."""
+        self._split_line = "Split: " + " · ".join(
+            f"{k} {totals.get(k, 0):,}" for k in ("train", "val", "test")
+        )
+        self._render()
+
+    def _render(self) -> None:
+        self.status.setText("<br>".join(line for line in [*self._lines, self._split_line] if line))
