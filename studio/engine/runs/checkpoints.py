@@ -24,7 +24,6 @@ from studio.fileio import atomic_write_bytes, atomic_write_text
 from studio.engine.runs import files
 
 
-
 def save_weights(path: Path, state: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     atomic_write_bytes(path, save(tensors, metadata=meta))

@@ -374,9 +374,7 @@ class RunRecorder:
     def _artifacts(self) -> dict[str, str]:
         if self.run_dir is None:
             return {}
-        found = {
-            n: str(self.run_dir / n) for n in files.RUN_FILES if (self.run_dir / n).is_file()
-        }
+        found = {n: str(self.run_dir / n) for n in files.RUN_FILES if (self.run_dir / n).is_file()}
         exports = self.run_dir / "exports"
         if exports.is_dir():
             found.update({f"exports/{p.name}": str(p) for p in sorted(exports.iterdir())})
