@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted
-from studio.errors import StudioError
 from studio.engine.runs import files
+from studio.errors import StudioError
 
 DB_FILE = "runs.sqlite"
 STORE_VERSION = 1  # PRAGMA user_version: bump with a migration when the tables change
