@@ -106,6 +106,7 @@ class CoachVerdict(Event):
     name: ClassVar[str] = "coach_verdict"
     text: str
     signals: list[str]
+    stopped_early: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

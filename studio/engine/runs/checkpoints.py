@@ -23,6 +23,7 @@ from studio.engine.runs import files
 from studio.errors import StudioError
 from studio.fileio import atomic_write_bytes, atomic_write_text
 
+
 def save_weights(path: Path, state: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     atomic_write_bytes(path, save(tensors, metadata=meta))

@@ -78,7 +78,11 @@ class CoachCallback(Callback):
     def on_run_end(self, run: Run, status: str) -> None:
         history = _history(run.history)
         text = self.coach.verdict(history, stopped_early=run.stopped_early)
-        run.sink(CoachVerdict(text=text, signals=sorted(self.coach.active)))
+        run.sink(
+            CoachVerdict(
+                text=text, signals=sorted(self.coach.active), stopped_early=run.stopped_early
+            )
+        )
 
 
 class EarlyStopping(Callback):
