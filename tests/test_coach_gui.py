@@ -10,6 +10,8 @@ from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
 from PySide6.QtWidgets import QPushButton, QSpinBox
 from test_cli import studio
 
+from studio.qt.panels.coach_banner import OVERFIT
+
 
 def coach_events(run: Path) -> list[dict]:
     lines = (run / "events.jsonl").read_text().splitlines()
@@ -72,13 +74,17 @@ def test_banner_explains_overfitting_and_remedies_change_the_next_run(
     window.model.update("augment", preset="none")
     set_knobs(window, epochs=8, image_size=16)
     window.model.update("train", learning_rate=0.003)
-    with qtbot.waitSignal(window.controller.coach_spoke, timeout=TRAIN_TIMEOUT):
-        window.findChild(QPushButton, "trainButton").click()
     banner = window.banner
+    window.findChild(QPushButton, "trainButton").click()
+    qtbot.waitUntil(lambda: bool(set(banner.active) & OVERFIT), timeout=TRAIN_TIMEOUT)
     assert banner.isVisible()
-    assert "Overfitting" in banner.title.text() and "memoris" in banner.detail.text()
+    said = banner.title.text() + banner.detail.text()
+    assert "Overfitting" in said and "memoris" in said
     assert any(region.isVisible() for region in window.plots.regions.values())
     qtbot.waitUntil(lambda: not window.training, timeout=TRAIN_TIMEOUT)
+    verdict = window.results.verdict
+    assert verdict.text().startswith("Coach: Overfitting from epoch")  # on the tab now shown
+    assert window.tabs.currentWidget() is window.results
     banner.findChild(QPushButton, "remedy_early_stopping").click()
     assert window.model.config.train.early_stopping is True
     assert "next run" in banner.outcome.text()
@@ -170,3 +176,32 @@ def test_split_shares_and_picked_image_reach_the_config_and_preview(qtbot, windo
     qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualRect(cell).center())
     assert window.augment.image_path is not None
     assert window.augment.image_path.name == cell.data()
+
+
+def test_withdrawn_alarm_leaves_the_banner_and_the_shading(qtbot, window):
+    from studio.engine.events import OverfittingCleared, OverfittingDetected, TrainingWarning
+
+    banner, plots = window.banner, window.plots
+    plots.build()
+    banner.reset()
+    window._coach_spoke(TrainingWarning(epoch=1, signal="small_validation", detail="few", began=1))
+    window._coach_spoke(OverfittingDetected(epoch=6, signal="accuracy_gap", detail="gap", began=4))
+    assert "2 things need attention" in banner.title.text()
+    assert plots.divergence == (4, 6)
+    window._coach_spoke(OverfittingCleared(epoch=8, signal="accuracy_gap", detail="new best"))
+    assert set(banner.active) == {"small_validation"} and plots.divergence is None
+    assert "new best" in banner.outcome.text()
+
+
+def test_stronger_augmentation_for_digits_never_turns_flips_on(qtbot, window, tmp_path):
+    from conftest import make_dataset
+
+    digits = make_dataset(
+        tmp_path / "digits", classes={"0": (20, 20, 20), "1": (120, 120, 120), "2": (230, 230, 230)}
+    )
+    drop_folders(qtbot, window, [digits])
+    window.model.update("augment", horizontal_flip={"enabled": False, "p": 0.5})
+    for _ in range(2):
+        window.banner.apply("augment")
+        assert not window.model.config.augment.horizontal_flip.enabled
+    assert "horizontal flip" in window.banner.outcome.text()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from studio.engine.events import (
+    CoachVerdict,
     EpochEnded,
     Event,
     Notice,
+    OverfittingCleared,
     OverfittingDetected,
     RunFinished,
     RunStarted,
@@ -39,6 +41,10 @@ class Printer:
         elif isinstance(event, OverfittingDetected | TrainingWarning | Notice) and not self.quiet:
             text = event.message if isinstance(event, Notice) else event.detail
             print(f"  ! {text}", flush=True)
+        elif isinstance(event, OverfittingCleared) and not self.quiet:
+            print(f"  ✓ {event.detail}", flush=True)
+        elif isinstance(event, CoachVerdict) and not self.quiet:
+            print(f"Coach: {event.text}", flush=True)
         elif isinstance(event, RunFinished):
             best = (
                 f"best val acc {event.best_val_acc:.1%} at epoch {event.best_epoch}"

@@ -88,6 +88,28 @@ class TrainingWarning(CoachSaid):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class OverfittingCleared(Event):
+    """Later epochs contradicted an earlier alarm (validation reached a new best): the
+    signal is withdrawn."""
+
+    name: ClassVar[str] = "overfitting_cleared"
+    epoch: int
+    signal: str
+    detail: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CoachVerdict(Event):
+    """The coach's last word on a run, sent just before ``run_finished``: what went wrong,
+    which epoch was kept and what to try next; ``signals`` were active at the end."""
+
+    name: ClassVar[str] = "coach_verdict"
+    text: str
+    signals: list[str]
+    stopped_early: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Notice(Event):
     """Something the user should know that did not stop the run (e.g. a halved batch)."""
 
@@ -124,6 +146,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EpochEnded,
         OverfittingDetected,
         TrainingWarning,
+        OverfittingCleared,
+        CoachVerdict,
         Notice,
         RunFinished,
         CheckProgress,

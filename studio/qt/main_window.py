@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self._total_batches = 1
         self._speed = ""
         self._last_status: str | None = None
+        self._stopped_early = False  # the coach's verdict says whether early stopping ended it
         self._build_docks()
         self._build_central()
         self._build_menus()
@@ -309,7 +310,8 @@ class MainWindow(QMainWindow):
             self.show_message("A classifier needs at least 2 classes: add another folder.")
             return
         self.message.hide()
-        self.banner.hide()
+        self.banner.reset()
+        self._stopped_early = False
         self.plots.build()
         self.plots.reset()
         runs = self.project.runs_folder() or runs_root()
@@ -404,15 +406,21 @@ class MainWindow(QMainWindow):
         )
 
     def _coach_spoke(self, event) -> None:
-        self.banner.show_diagnosis(event, training=self.controller.running)
-        if event.name == "overfitting_detected":
-            self.plots.mark_divergence(event.began, event.epoch)
+        if event.name == "coach_verdict":
+            self._stopped_early = event.stopped_early
+            return
+        if event.name == "overfitting_cleared":
+            self.banner.clear_signal(event)
+        else:
+            self.banner.show_diagnosis(event, training=self.controller.running)
+        began = [e.began for e in self.banner.active.values() if e.name == "overfitting_detected"]
+        self.plots.mark_divergence(min(began, default=None), event.epoch)
 
     def _run_finished(self, event) -> None:
         self.plots.finish()
         self._last_status = event.status
         self._set_training(False)
-        self.banner.training_ended()
+        self.banner.training_ended(stopped_early=self._stopped_early)
         self._speed = ""
         best = (
             f"best validation accuracy {event.best_val_acc:.1%} at epoch {event.best_epoch}"
@@ -422,7 +430,8 @@ class MainWindow(QMainWindow):
         if event.status == "finished":
             self.progress.setValue(self.progress.maximum())
             self.progress_label.setText("Done")
-            self.result_label.setText(f"Finished in {_clock(event.seconds)}: {best}.")
+            how = f" {event.message}" if event.message else ""
+            self.result_label.setText(f"Finished in {_clock(event.seconds)}: {best}.{how}")
         elif event.status == "stopped":
             self.progress_label.setText("Stopped")
             self.result_label.setText(f"Stopped after {_clock(event.seconds)}: {best}.")

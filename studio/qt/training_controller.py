@@ -11,13 +11,14 @@ from studio.config import ProjectConfig
 from studio.engine.control import StopToken
 from studio.engine.events import (
     BatchEnded,
+    CoachSaid,
+    CoachVerdict,
     EpochEnded,
     Event,
     Notice,
-    OverfittingDetected,
+    OverfittingCleared,
     RunFinished,
     RunStarted,
-    TrainingWarning,
 )
 
 COALESCE_SECONDS = 0.05  # per-batch events reach the GUI at most 20 times a second
@@ -90,7 +91,7 @@ class TrainingController(QObject):
     """Starts and stops training; every signal is delivered on the GUI thread.
 
     ``run_started(RunStarted)``, ``batches_ended(list[BatchEnded])``,
-    ``epoch_ended(EpochEnded)``, ``coach_spoke(OverfittingDetected | TrainingWarning)``,
+    ``epoch_ended(EpochEnded)``, ``coach_spoke(CoachSaid | OverfittingCleared | CoachVerdict)``,
     ``noticed(Notice)``, and
     ``run_finished(RunFinished)``, emitted exactly once per
     :meth:`start`, after the worker thread has ended (status finished, stopped or failed).
@@ -162,7 +163,7 @@ class TrainingController(QObject):
                     self.batches_ended.emit(batches)
                     batches = []
                 self.epoch_ended.emit(event)
-            elif isinstance(event, OverfittingDetected | TrainingWarning):
+            elif isinstance(event, CoachSaid | OverfittingCleared | CoachVerdict):
                 self.coach_spoke.emit(event)
             elif isinstance(event, Notice):
                 self.noticed.emit(event)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import IO
 
 from studio.engine.events import Event
+from studio.engine.runs import files
 
 
 class JsonlWriter:
@@ -29,3 +30,12 @@ def read_events(path: Path) -> list[dict]:
     """Parse an ``events.jsonl`` file."""
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def coach_verdict(run_dir: Path) -> str:
+    """The coach's final verdict recorded in a run's ``events.jsonl`` (``""`` if none)."""
+    try:
+        events = read_events(run_dir / files.EVENTS)
+    except (OSError, ValueError):
+        return ""
+    return next((e["text"] for e in reversed(events) if e.get("event") == "coach_verdict"), "")

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from studio.engine.events import EpochEnded, OverfittingDetected, TrainingWarning
+from studio.engine.events import (
+    CoachVerdict,
+    EpochEnded,
+    OverfittingCleared,
+    OverfittingDetected,
+    TrainingWarning,
+)
 from studio.engine.runs import checkpoints
-from studio.engine.training.overfitting import Coach, CoachSettings, History
+from studio.engine.training.overfitting import Coach, CoachSettings, History, small_validation
 
 if TYPE_CHECKING:
     from studio.engine.training.run import Run
@@ -41,19 +47,42 @@ class LastCheckpoint(Callback):
 
 
 class CoachCallback(Callback):
-    """Runs the overfitting coach and streams what it finds."""
+    """Runs the overfitting coach and streams what it finds, what it withdraws and, at the
+    end, its verdict."""
 
     def __init__(self, settings: CoachSettings, classes: int) -> None:
         self.coach = Coach(settings, classes)
 
     def on_run_start(self, run: Run) -> None:
         if run.history:  # a resumed run: do not repeat what was already said
-            self.coach.update(_history(run.history))
+            for n in range(1, len(run.history) + 1):
+                self.coach.update(_history(run.history[:n]))
 
     def on_epoch_end(self, run: Run, ended: EpochEnded) -> None:
-        for d in self.coach.update(_history(run.history)):
+        if ended.epoch == 1 and (small := small_validation(len(run.val_ds))):
+            run.sink(TrainingWarning(epoch=1, signal=small.signal, detail=small.detail, began=1))
+        new, cleared = self.coach.update(_history(run.history))
+        for d in cleared:
+            run.sink(
+                OverfittingCleared(
+                    epoch=ended.epoch,
+                    signal=d.signal,
+                    detail=f"Validation accuracy reached a new best after epoch {d.epoch}: "
+                    f"the earlier warning no longer holds.",
+                )
+            )
+        for d in new:
             kind = OverfittingDetected if d.is_overfitting else TrainingWarning
             run.sink(kind(epoch=d.epoch, signal=d.signal, detail=d.detail, began=d.began))
+
+    def on_run_end(self, run: Run, status: str) -> None:
+        history = _history(run.history)
+        text = self.coach.verdict(history, stopped_early=run.stopped_early)
+        run.sink(
+            CoachVerdict(
+                text=text, signals=sorted(self.coach.active), stopped_early=run.stopped_early
+            )
+        )
 
 
 class EarlyStopping(Callback):
@@ -65,6 +94,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, run: Run, ended: EpochEnded) -> None:
         if ended.epoch - ended.best_epoch >= self.patience:
+            run.stopped_early = True
             run.stop_message = (
                 f"Stopped early: {self.metric} has not improved for "
                 f"{self.patience} epochs; the best epoch ({ended.best_epoch}) "

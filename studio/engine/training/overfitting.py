@@ -3,6 +3,10 @@
 Each rule smooths the curves (an exponential moving average) and asks for a change to last
 ``patience`` epochs, so a single noisy epoch never raises an alarm. Verdicts name the epoch
 where the trouble began, for the plot to shade, and explain it in plain words.
+
+The coach is never wrong on a clean run: no overfitting alarm while BatchNorm statistics and
+the learning-rate warm-up settle, nor while validation accuracy is still climbing; an alarm
+that later epochs contradict (validation reaches a new best) is withdrawn.
 """
 
 from __future__ import annotations
@@ -23,6 +27,16 @@ class CoachSettings:
     gap_threshold: float = 0.15
     min_delta: float = 0.05
     smoothing: float = 0.3
+    warmup_epochs: float = 0.0  # the schedule's warm-up: no overfitting alarm while it lasts
+
+    @property
+    def settle(self) -> int:
+        """Epochs of BatchNorm settling and warm-up during which curves are not judged."""
+        return max(2, math.ceil(self.warmup_epochs) + 1)
+
+
+MIN_GAIN = 0.01  # a new best validation accuracy by this much means "still improving"
+SMALL_VALIDATION_POINTS = 3.0  # one validation image worth more points than this is too coarse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,10 +75,50 @@ def smooth(values: Sequence[float], weight: float) -> list[float]:
 def diagnose(
     history: History, settings: CoachSettings = CoachSettings(), classes: int = 2
 ) -> list[Diagnosis]:
-    """Every rule that fires on ``history`` now (usually none)."""
-    rules = (lr_too_high, val_loss_rising, accuracy_gap, val_plateau, underfitting)
+    """Every rule that fires on ``history`` now (usually none). Overfitting is not judged
+    during the settling epochs nor while validation accuracy is still climbing."""
+    rules = [lr_too_high, underfitting]
+    if len(history) > settings.settle + settings.patience and not still_improving(history):
+        rules += [val_loss_rising, accuracy_gap, val_plateau]
     found = [rule(history, settings, classes) for rule in rules]
     return [d for d in found if d is not None]
+
+
+def still_improving(h: History) -> bool:
+    """Validation accuracy just reached a new best by a clear margin."""
+    if len(h) < 2:
+        return True
+    return h.val_acc[-1] >= max(h.val_acc[:-1]) + MIN_GAIN
+
+
+def contradicted(h: History, alarm: Diagnosis, s: CoachSettings) -> bool:
+    """Epochs after ``alarm`` proved it wrong: the gap closed (``accuracy_gap``), validation
+    loss came back down to its best (``val_loss_rising``), or validation accuracy beat its
+    best up to the alarm by a clear margin (the others)."""
+    if len(h) <= alarm.epoch:
+        return False
+    if alarm.signal == "accuracy_gap":
+        return h.train_acc[-1] - h.val_acc[-1] <= s.gap_threshold
+    if alarm.signal == "val_loss_rising":
+        return h.val_loss[-1] <= min(h.val_loss[: alarm.epoch])
+    return max(h.val_acc[alarm.epoch :]) >= max(h.val_acc[: alarm.epoch]) + MIN_GAIN
+
+
+def small_validation(val_images: int) -> Diagnosis | None:
+    """Too few validation images to judge the curves: each is worth many points."""
+    if val_images <= 0 or 100 / val_images <= SMALL_VALIDATION_POINTS:
+        return None
+    points = 100 / val_images
+    return Diagnosis(
+        epoch=1,
+        signal="small_validation",
+        began=1,
+        detail=(
+            f"Only {val_images} validation image{'s' if val_images > 1 else ''}: each one is "
+            f"worth {points:.0f} points of accuracy, so the curves are too coarse to judge. "
+            f"Hold out a larger validation share or add images."
+        ),
+    )
 
 
 def val_loss_rising(h: History, s: CoachSettings, classes: int = 2) -> Diagnosis | None:
@@ -205,16 +259,55 @@ def _best_epoch(values: Sequence[float]) -> int:
 
 
 class Coach:
-    """Follows a run epoch by epoch and reports each signal the first time it fires."""
+    """Follows a run epoch by epoch: reports each signal when it starts to fire, withdraws
+    an alarm that later epochs contradict, and keeps the list of signals active now."""
 
     def __init__(self, settings: CoachSettings = CoachSettings(), classes: int = 2) -> None:
         self.settings = settings
         self.classes = classes
-        self.fired: set[str] = set()
+        self.active: dict[str, Diagnosis] = {}
 
-    def update(self, history: History) -> list[Diagnosis]:
-        new = [
-            d for d in diagnose(history, self.settings, self.classes) if d.signal not in self.fired
+    def update(self, history: History) -> tuple[list[Diagnosis], list[Diagnosis]]:
+        """``(new, cleared)``: signals firing for the first time (or again after being
+        withdrawn), and active ones that this epoch contradicted."""
+        firing = {d.signal: d for d in diagnose(history, self.settings, self.classes)}
+        cleared = [
+            d
+            for signal, d in self.active.items()
+            if signal not in firing and contradicted(history, d, self.settings)
         ]
-        self.fired.update(d.signal for d in new)
-        return new
+        for d in cleared:
+            del self.active[d.signal]
+        new = [d for signal, d in firing.items() if signal not in self.active]
+        self.active.update((d.signal, d) for d in new)
+        return new, cleared
+
+    def verdict(self, history: History, stopped_early: bool) -> str:
+        """The coach's last word on a run: what went wrong, what was kept, what to try."""
+        if not history:
+            return "No epoch finished, so there is nothing to judge yet."
+        best = max(range(len(history)), key=history.val_acc.__getitem__)
+        kept = f"best epoch {best + 1} kept ({history.val_acc[best]:.1%} validation accuracy)"
+        overfit = sorted(
+            (d for d in self.active.values() if d.is_overfitting), key=lambda d: d.began
+        )
+        others = [d for d in self.active.values() if not d.is_overfitting]
+        parts = []
+        if overfit:
+            parts.append(f"Overfitting from epoch {overfit[0].began}")
+        if stopped_early:
+            parts.append("stopped early")
+        parts.append(kept)
+        text = "; ".join(parts)
+        text = text[0].upper() + text[1:] + "."
+        if overfit:
+            step = "Next: stronger augmentation, more dropout or more images."
+        elif any(d.signal == "underfitting" for d in others):
+            step = "Next: a pre-trained or bigger model, or more epochs."
+        elif any(d.signal == "lr_too_high" for d in others):
+            step = "Next: a learning rate 3 to 10 times lower."
+        elif best == len(history) - 1 and not stopped_early:
+            step = "Next: validation was still improving: train longer."
+        else:
+            step = "Next: the run looks healthy; try a bigger model or more data to go further."
+        return f"{text} {step}"

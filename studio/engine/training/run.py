@@ -55,6 +55,7 @@ class Run:
     best: EpochEnded | None = None
     best_state: dict[str, torch.Tensor] | None = None
     stop_message: str = ""
+    stopped_early: bool = False
     start_epoch: int = 1
     skipped: int = 0
     test_images: int = 0

@@ -56,7 +56,7 @@ def fit(
     cfg = config.train
     hooks: list[Callback] = [
         LastCheckpoint(),
-        CoachCallback(CoachSettings(**config.coach.model_dump()), classes=len(run.classes)),
+        CoachCallback(_coach_settings(config), classes=len(run.classes)),
     ]
     if cfg.early_stopping:
         hooks.append(EarlyStopping(cfg.early_stopping_patience, cfg.early_stopping_metric))
@@ -117,6 +117,11 @@ def fit(
         _end(run, hooks, status, started, message)
         raise
     return _end(run, hooks, status, started, message)
+
+
+def _coach_settings(config: ProjectConfig) -> CoachSettings:
+    warmup = config.train.warmup_epochs if config.train.schedule == "cosine" else 0.0
+    return CoachSettings(**config.coach.model_dump(), warmup_epochs=warmup)
 
 
 def _prepare(

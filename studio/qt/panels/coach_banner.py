@@ -1,4 +1,8 @@
-"""The overfitting banner: what the coach saw, in plain words, with one-click remedies."""
+"""The overfitting banner: what the coach sees now, in plain words, with one-click remedies.
+
+It lists every active signal (a withdrawn one disappears), offers only the remedies that fit
+the signals and the run's state, and never undoes the label-safety rules.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,14 @@ TITLES = {
     "val_plateau": "Overfitting: validation accuracy stopped improving",
     "underfitting": "Underfitting: the model is not learning enough",
     "lr_too_high": "Unstable training: the learning rate looks too high",
+    "small_validation": "Too few validation images to judge the curves",
 }
+OVERFIT = {"val_loss_rising", "accuracy_gap", "val_plateau"}
 STRONGER = ["none", "light", "medium", "heavy"]
 
 
 class CoachBanner(QFrame):
-    """Shows the latest diagnosis (``objectName`` ``overfittingBanner``).
+    """Shows the active diagnoses (``objectName`` ``overfittingBanner``).
 
     Each remedy button edits the project config for the *next* run and says so;
     ``stop_requested()`` asks the window to stop the running training.
@@ -32,7 +38,9 @@ class CoachBanner(QFrame):
         self.model = model
         self.setObjectName("overfittingBanner")
         self.setAccessibleName("Overfitting warning")
-        self.signal: str | None = None
+        self.active: dict[str, object] = {}  # signal -> its overfitting_detected/warning event
+        self.training = False
+        self.stopped_early = False
         self.title = QLabel()
         self.title.setObjectName("bannerTitle")
         self.detail = QLabel()
@@ -83,32 +91,72 @@ class CoachBanner(QFrame):
         layout.addWidget(self.outcome)
         self.hide()
 
-    def show_diagnosis(self, event, training: bool) -> None:
-        """Show an ``overfitting_detected`` or ``training_warning`` event."""
-        self.signal = event.signal
-        self.title.setText(
-            f"⚠  {TITLES.get(event.signal, 'Training needs attention')} (epoch {event.epoch})"
-        )
-        self.detail.setText(event.detail)
+    @property
+    def signal(self) -> str | None:
+        """The most recent active signal."""
+        return next(reversed(self.active), None)
+
+    def reset(self) -> None:
+        """A new run (or project): nothing said yet."""
+        self.active.clear()
+        self.training = True
+        self.stopped_early = False
         self.outcome.clear()
-        overfit = event.signal in {"val_loss_rising", "accuracy_gap", "val_plateau"}
+        self.hide()
+
+    def show_diagnosis(self, event, training: bool) -> None:
+        """Add an ``overfitting_detected`` or ``training_warning`` event to the list."""
+        self.training = training
+        self.active.pop(event.signal, None)
+        self.active[event.signal] = event
+        self.outcome.clear()
+        self._render()
+
+    def clear_signal(self, event) -> None:
+        """An ``overfitting_cleared`` event: later epochs contradicted that alarm."""
+        if self.active.pop(event.signal, None) is None:
+            return
+        self.outcome.setText(f"✓  {event.detail}")
+        self._render()
+
+    def _render(self) -> None:
+        if not self.active:
+            self.hide()
+            return
+        events = list(self.active.values())
+
+        def line(e) -> str:
+            return f"{TITLES.get(e.signal, 'Training needs attention')} (since epoch {e.began})"
+
+        if len(events) == 1:
+            self.title.setText(f"⚠  {line(events[0])}")
+            self.detail.setText(events[0].detail)
+        else:
+            self.title.setText(f"⚠  {len(events)} things need attention")
+            self.detail.setText("\n".join(f"• {line(e)}: {e.detail}" for e in events))
+        signals = set(self.active)
+        overfit = bool(signals & OVERFIT)
         visible = {
-            "stop": training and event.signal != "underfitting",
-            "early_stopping": overfit,
+            "stop": self.training and bool(signals - {"underfitting", "small_validation"}),
+            "early_stopping": overfit and not self.model.config.train.early_stopping,
             "augment": overfit,
             "dropout": overfit,
             "freeze": overfit and self._can_freeze(),
-            "data": overfit,
-            "lower_lr": event.signal == "lr_too_high",
-            "longer": event.signal == "underfitting",
+            "data": overfit or "small_validation" in signals,
+            "lower_lr": "lr_too_high" in signals,
+            "longer": "underfitting" in signals and not self.stopped_early,
         }
         for key, button in self.buttons.items():
             button.setVisible(visible[key])
             button.setEnabled(True)
         self.show()
 
-    def training_ended(self) -> None:
+    def training_ended(self, stopped_early: bool = False) -> None:
+        self.training = False
+        self.stopped_early = stopped_early
         self.buttons["stop"].hide()
+        if stopped_early:
+            self.buttons["longer"].hide()
 
     def apply(self, key: str) -> None:
         """Carry out one remedy and say what changed."""
@@ -167,12 +215,34 @@ class CoachBanner(QFrame):
         return "Already training the head only."
 
     def _stronger_augmentation(self) -> str:
-        current = self.model.config.augment.preset
+        """The next preset up, keeping off every step that is off now or that the
+        label-safety check warns about (flips stay off for digits and text)."""
+        from studio.engine.augment.advice import augmentation_warnings
+
+        cfg = self.model.config.augment
+        current = cfg.preset
         if current in STRONGER:
             stronger = STRONGER[STRONGER.index(current) + 1 :]
         else:  # custom or documents: a step up from light
             stronger = ["medium", "heavy"]
         if not stronger:
             return "Augmentation is already at its strongest preset."
-        self.model.update("augment", **dict(AugmentConfig.from_preset(stronger[0])))
-        return f"Augmentation preset is '{stronger[0]}' for the next run."
+        preset = AugmentConfig.from_preset(stronger[0])
+        was = AugmentConfig.from_preset(current) if current in STRONGER else None
+        kept_off = {
+            name
+            for name, step in cfg.steps()
+            if not step.enabled and was is not None and getattr(was, name).enabled
+        }
+        classes = list(self.model.index.classes) if self.model.index is not None else []
+        unsafe = {a.step for a in augmentation_warnings(preset, classes)}
+        values = dict(preset)
+        for name in kept_off | unsafe:
+            if name in values:
+                values[name] = {**getattr(preset, name).model_dump(), "enabled": False}
+        self.model.update("augment", **values)
+        text = f"Augmentation preset is '{stronger[0]}' for the next run."
+        if kept_off | unsafe:
+            names = ", ".join(sorted(n.replace("_", " ") for n in kept_off | unsafe))
+            text += f" Kept off, as the label-safety check asks: {names}."
+        return text

@@ -243,10 +243,10 @@ class TrainingPlots(QWidget):
         finite = [v for v in values if v is not None and math.isfinite(v)]
         self._loss_max = max([self._loss_max, *finite])
 
-    def mark_divergence(self, began: int, epoch: int) -> None:
-        """Shade the plots from the epoch where the curves began to diverge."""
-        start = began if self.divergence is None else min(began, self.divergence[0])
-        self.divergence = (start, epoch)
+    def mark_divergence(self, began: int | None, epoch: int) -> None:
+        """Shade the plots from the epoch where the curves began to diverge (the earliest
+        active overfitting signal's), or not at all (``None``: every alarm was withdrawn)."""
+        self.divergence = None if began is None else (began, epoch)
         self._dirty = True
         self.refresh()
 

@@ -76,6 +76,9 @@ class ResultsPanel(QWidget):
         self.title.setWordWrap(True)
         self.summary = named(QLabel(), "resultsSummary", "Accuracy summary")
         self.summary.setWordWrap(True)
+        self.verdict = named(QLabel(), "coachVerdictLabel", "The coach's verdict")
+        self.verdict.setWordWrap(True)
+        self.verdict.setToolTip("What the overfitting coach concluded about this run.")
         self.open_button = named(QPushButton("Open run…"), "openRunButton", "Open a run folder")
         self.open_button.clicked.connect(self._choose_run)
         self.test_button = named(
@@ -177,6 +180,7 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(top)
         layout.addWidget(self.summary)
+        layout.addWidget(self.verdict)
         layout.addWidget(body, 1)
         layout.addLayout(export_row)
         self._set_enabled(False)
@@ -215,6 +219,11 @@ class ResultsPanel(QWidget):
         generation = self._generation
         self.run_dir, self.run, self.result = Path(run_dir), None, None
         self.marks = _read_marks(self.run_dir)
+        from studio.engine.runs.eventlog import coach_verdict
+
+        verdict = coach_verdict(self.run_dir)
+        self.verdict.setText(f"Coach: {verdict}" if verdict else "")
+        self.verdict.setVisible(bool(verdict))
         self._set_enabled(False)
         self.title.setText(f"Run {self.run_dir.name}: evaluating the best model on validation…")
         self.export_label.clear()
