@@ -244,6 +244,7 @@ class MainWindow(QMainWindow):
             detect, self.device_detected.emit, lambda exc: self.device_detected.emit("unknown")
         )
         self.picker.load_catalogue()
+        self.model.detect_machine()  # the settings resolver's loader workers follow it
 
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:
@@ -318,7 +319,7 @@ class MainWindow(QMainWindow):
         self.last_run_dir = new_run_dir(runs)
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
-        self.controller.start(self.model.config, self.last_run_dir)
+        self.controller.start(self.model.resolution.config, self.last_run_dir)
         self._set_training(True)
 
     def resume_training(self, run_dir: Path | None = None) -> None:

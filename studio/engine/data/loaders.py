@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -52,14 +51,6 @@ def _seed_worker(worker_id: int) -> None:
     if hasattr(transform, "set_random_state"):  # an albumentations pipeline
         seed = torch.initial_seed() % 2**32
         transform.set_random_state(np.random.default_rng(seed), random.Random(seed))
-
-
-def auto_workers(device: torch.device) -> int:
-    """Loader processes for this machine: none on CPU, where decoding small images is cheap
-    next to the model; on a GPU all cores but one (left to the GUI), at most 8."""
-    if device.type == "cpu":
-        return 0
-    return max(0, min(8, (os.cpu_count() or 1) - 1))
 
 
 def make_loader(

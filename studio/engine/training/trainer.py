@@ -22,16 +22,17 @@ from studio.config import ProjectConfig
 from studio.engine.augment import pipeline as augment
 from studio.engine.control import StopToken
 from studio.engine.data.index import Edits, trainable_index
-from studio.engine.data.loaders import ImageDataset, auto_workers
+from studio.engine.data.loaders import ImageDataset
 from studio.engine.data.splits import assign_splits, content_keys, split_counts
 from studio.engine.device import device_label, pick_device
 from studio.engine.events import EpochEnded, EventSink, Notice, RunFinished, RunStarted
+from studio.engine.machine import Machine
 from studio.engine.models.catalog import get_spec
 from studio.engine.models.factory import create_model
 from studio.engine.models.finetune import apply_strategy, trainable_summary
 from studio.engine.models.weights import normalisation
 from studio.engine.runs import checkpoints, files
-from studio.engine.training import feature_cache
+from studio.engine.training import feature_cache, resolve
 from studio.engine.training.callbacks import Callback, CoachCallback, EarlyStopping, LastCheckpoint
 from studio.engine.training.overfitting import CoachSettings
 from studio.engine.training.run import Run, RunResult
@@ -123,6 +124,7 @@ def fit(
 
 def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Run:
     cfg, mcfg = config.train, config.model
+    resolve.check(config)  # contradicting choices fail before any work
     index, skipped = trainable_index(config.data.sources, Edits.of(config.data))
     paths, labels = index.paths, index.labels
     keys = content_keys(paths) or []
@@ -136,11 +138,6 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Ru
     )
     train_idx = [i for i, split in enumerate(assigned) if split == "train"]
     val_idx = [i for i, split in enumerate(assigned) if split == "val"]
-    if mcfg.strategy == "scratch" and mcfg.weights != "none":
-        raise StudioError(
-            "The 'scratch' strategy starts from random weights: use weights "
-            "'none', or pick another strategy to fine-tune pre-trained weights."
-        )
     _seed_everything(cfg.seed)
     device = pick_device(cfg.device)
     model = create_model(
@@ -184,7 +181,7 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Ru
         train_ds=train_ds,
         val_ds=val_ds,
         groups=groups,
-        workers=auto_workers(device) if cfg.num_workers == "auto" else int(cfg.num_workers),
+        workers=_workers(cfg.num_workers, device, sink),
         batch_size=cfg.batch_size,
         amp=autocast(device, cfg.mixed_precision),
         loss_fn=nn.CrossEntropyLoss(weight=loss_weight, label_smoothing=cfg.label_smoothing),
@@ -205,6 +202,14 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None) -> Ru
         )
         _save_split(run_dir, index.classes, paths, labels, assigned)
     return run
+
+
+def _workers(requested: int | str, device: torch.device, sink: EventSink) -> int:
+    """The resolver's worker count for this machine; a request it lowers is a notice."""
+    count, why = resolve.loader_workers(requested, device.type, Machine.here(device.type))
+    if requested != "auto" and count < int(requested):
+        sink(Notice(message=f"Loader workers {count}: {why}."))
+    return count
 
 
 def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:
