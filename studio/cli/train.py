@@ -27,7 +27,7 @@ from studio.config.errors import explain
 from studio.config.schema import SECTIONS
 from studio.engine.events import Event, Notice
 from studio.engine.models.catalog import CATALOG
-from studio.engine.training.resolve import Resolution, resolve
+from studio.engine.training.resolve import Resolution, adopt, resolve
 from studio.errors import StudioError
 
 # options that set one setting each; those not given are left to the settings resolver
@@ -344,7 +344,7 @@ def _resumed_config(run_dir: Path) -> ProjectConfig:
     from studio.config.io import migrate
 
     data, _ = migrate(json.loads(path.read_text(encoding="utf-8")))  # an older run's too
-    return ProjectConfig.model_validate(data)
+    return adopt(ProjectConfig.model_validate(data))
 
 
 def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | None) -> ProjectConfig:
@@ -385,7 +385,7 @@ def _train_project(args: argparse.Namespace) -> int:
             "app or in studio-project.toml"
         )
     project = load_project(args.project)
-    config = _with_machine_options(project.config, args)
+    config = _with_machine_options(adopt(project.config), args)
     missing = project.missing_sources()
     if missing:
         raise StudioError(

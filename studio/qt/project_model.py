@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.config import ProjectConfig
 from studio.config.schema import SETTINGS
 from studio.engine.machine import Machine
-from studio.engine.training.resolve import Conflict, Resolution, resolve
+from studio.engine.training.resolve import Conflict, Resolution, adopt, resolve
 from studio.qt.tasks import TaskRunner
 
 
@@ -22,7 +22,8 @@ class ProjectModel(QObject):
     values the settings resolver derived from them, kept current on every edit.
     ``resolution`` is the resolver's answer (reasons, and the machine's limits applied): what
     a run uses. Signals (all on the GUI thread): ``config_changed()`` after any edit,
-    ``machine_detected()`` once the machine is known, ``scan_started()``,
+    ``machine_detected()`` once the machine is known (the resolution, not necessarily the
+    config, changes), ``scan_started()``,
     ``dataset_changed(index)`` with a ``DatasetIndex`` once folders are scanned, and
     ``scan_failed(message)``.
     """
@@ -48,9 +49,10 @@ class ProjectModel(QObject):
 
     @config.setter
     def config(self, config: ProjectConfig) -> None:
-        """A new project's or run's settings: resolved at once."""
-        self._config = config
-        self._resolve(latest=set(config.user_set))
+        """A new project's or run's settings: resolved at once (a value that differs from
+        what Studio derives, e.g. edited by hand in the project file, is the user's)."""
+        self._config = adopt(config)
+        self._resolve(latest=set(self._config.user_set))
 
     def update(self, section: str, *, derive: Iterable[str] = (), **values: Any) -> None:
         """The user sets fields of one config section (``"train"``, ``"model"``…), validated;
@@ -82,10 +84,12 @@ class ProjectModel(QObject):
         the settings are resolved again for this machine."""
 
         def found(machine: Machine) -> None:
+            before = self._config.model_copy(deep=True)
             self.machine = machine
             self._resolve(latest=set())
-            self.machine_detected.emit()
-            self.config_changed.emit()
+            self.machine_detected.emit()  # what a run uses may differ: panels show it
+            if self._config != before:
+                self.config_changed.emit()
 
         def detect() -> Machine:
             from studio.engine.machine import detect
@@ -107,12 +111,12 @@ class ProjectModel(QObject):
             try:
                 resolution = resolve(self._config, self.machine)
                 break
-            except Conflict as conflict:
-                older = [n for n in conflict.names if n in self._config.user_set]
-                older = [n for n in older if n not in latest] or older
+            except Conflict as conflict:  # one of the user's choices gives way, then again
+                mine = [n for n in conflict.names if n in self._config.user_set]
+                older = [n for n in mine if n not in latest] or mine
                 if not older:
                     raise
-                self._config.user_set = [n for n in self._config.user_set if n not in older]
+                self._config.user_set = [n for n in self._config.user_set if n != older[0]]
         for name, value in resolution.kept_values().items():
             section, field = name.split(".")
             setattr(getattr(self._config, section), field, value)

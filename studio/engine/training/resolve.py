@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from studio.config import ModelConfig, ProjectConfig
-from studio.config.schema import SECTIONS
+from studio.config.schema import SECTIONS, SETTINGS
 from studio.engine.machine import Machine
 from studio.engine.models.catalog import ModelSpec, get_spec
 from studio.errors import StudioError
@@ -109,8 +109,8 @@ class Resolution:
 
 
 class Conflict(StudioError):
-    """Choices that cannot all hold; ``names`` are the settings involved, so a front end can
-    let the latest edit win."""
+    """Choices that cannot all hold. ``names`` are the settings involved, the one that should
+    give way first listed first, so a front end can let the latest edit win."""
 
     def __init__(self, names: tuple[str, ...], message: str) -> None:
         super().__init__(message)
@@ -143,6 +143,44 @@ def resolve(
     for check in CHECKS:
         check(context)
     return Resolution(work, settings, tuple(notices))
+
+
+def adopt(config: ProjectConfig) -> ProjectConfig:
+    """``config`` from outside the resolver (a project file edited by hand, a config written
+    by code), where every setting that was written (``model_fields_set``) with a value Studio
+    would not choose (derive, or default) counts as set by the user, so resolving keeps it.
+    Front ends call it on what they load, never on what they resolved themselves."""
+    work = config.model_copy(deep=True)
+    chosen = set(work.user_set)
+    while True:  # a value marked as the user's can change what the others derive
+        try:
+            resolved = resolve(work).config
+        except Conflict:  # the front end's own resolve reports it
+            break
+        theirs = {r.name for r in RULES if r.name not in chosen and _theirs(r, work, resolved)}
+        if not theirs:
+            break
+        chosen |= theirs
+        work.user_set = sorted(chosen)
+    defaults, derived = ProjectConfig(), {rule.name for rule in RULES}
+    for name in SETTINGS - derived:
+        if _written(work, name) and _get(work, name) != _get(defaults, name):
+            chosen.add(name)
+    work.user_set = sorted(chosen)
+    return work
+
+
+def _theirs(rule: Rule, config: ProjectConfig, resolved: ProjectConfig) -> bool:
+    """Written with a value Studio would not derive (a count where "auto" would do, too)."""
+    if not _written(config, rule.name):
+        return False
+    value = _get(config, rule.name)
+    return value not in rule.auto if rule.auto else value != _get(resolved, rule.name)
+
+
+def _written(config: ProjectConfig, name: str) -> bool:
+    section, field = name.split(".")
+    return field in getattr(config, section).model_fields_set
 
 
 def check(config: ProjectConfig) -> None:
@@ -216,6 +254,12 @@ def _weights(context: Context) -> Decision:
         return "none", f"{spec.title} has no pre-trained weights"
     if context.user_set("model.strategy") and context.config.model.strategy == "scratch":
         return "none", "the scratch strategy starts from random weights"
+    size = context.config.train.image_size
+    if spec.fixed_size and context.user_set("train.image_size") and size != spec.fixed_size:
+        return "none", (
+            f"{spec.title}'s pre-trained weights need {spec.fixed_size} px images, and you "
+            f"chose {size} px"
+        )
     return "imagenet", (
         f"{spec.title} has ImageNet weights; fine-tuning them needs far fewer images than "
         "training from scratch"
@@ -271,7 +315,7 @@ def _pretrained_exists(context: Context) -> None:
     spec, weights = context.spec, context.config.model.weights
     if weights != "none" and not spec.has_pretrained:
         raise Conflict(
-            ("model.name", "model.weights"),
+            ("model.weights", "model.name"),
             f"{spec.title} has no pre-trained weights: use weights 'none'.",
         )
 
@@ -280,20 +324,20 @@ def _strategy_fits_weights(context: Context) -> None:
     model = context.config.model
     if model.strategy == "scratch" and model.weights != "none":
         raise Conflict(
-            ("model.strategy", "model.weights"),
+            ("model.weights", "model.strategy"),
             "The 'scratch' strategy starts from random weights: use weights 'none', or pick "
             "another strategy to fine-tune pre-trained weights.",
         )
     if model.strategy != "scratch" and model.weights == "none":
         spec = context.spec
-        fix = (
-            "use weights 'imagenet' or a weights file, or the 'scratch' strategy"
-            if spec.has_pretrained
-            else f"{spec.title} has none, so use the 'scratch' strategy"
-        )
+        if spec.has_pretrained:
+            names = ("model.strategy", "model.weights")
+            fix = "use weights 'imagenet' or a weights file, or the 'scratch' strategy"
+        else:
+            names = ("model.strategy", "model.name")
+            fix = f"{spec.title} has none, so use the 'scratch' strategy"
         raise Conflict(
-            ("model.strategy", "model.weights", "model.name"),
-            f"The '{model.strategy}' strategy fine-tunes pre-trained weights: {fix}.",
+            names, f"The '{model.strategy}' strategy fine-tunes pre-trained weights: {fix}."
         )
 
 
@@ -303,13 +347,13 @@ def _size_fits_model(context: Context) -> None:
         return
     if context.config.model.weights != "none":
         raise Conflict(
-            ("train.image_size", "model.weights", "model.name"),
+            ("model.weights", "train.image_size"),
             f"{spec.title}'s pre-trained weights need {spec.fixed_size} px images: set the "
             f"image size to {spec.fixed_size}.",
         )
     if size % 16:
         raise Conflict(
-            ("train.image_size", "model.name"),
+            ("train.image_size",),
             f"{spec.title} needs an image size divisible by 16.",
         )
 

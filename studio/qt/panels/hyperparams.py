@@ -179,6 +179,7 @@ class HyperparameterPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(scroll, 1)
         model.config_changed.connect(self.sync_from_model)
+        model.machine_detected.connect(self.sync_from_model)
         self.sync_from_model()
 
     def _with_derive(self, section: str, name: str, widget: QWidget) -> QWidget:

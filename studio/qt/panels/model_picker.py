@@ -163,6 +163,7 @@ class ModelPickerPanel(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.resolved)
         model.config_changed.connect(self.sync_from_model)
+        model.machine_detected.connect(self.sync_from_model)
         self.download_finished.connect(lambda _: self.load_catalogue())
         self.sync_from_model()
 

@@ -57,6 +57,7 @@ class ResolvedSettings(QWidget):
         row.addWidget(self.details)
         layout.addLayout(row)
         model.config_changed.connect(self.refresh)
+        model.machine_detected.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
@@ -90,7 +91,6 @@ class ResolvedSettings(QWidget):
             layout.addWidget(buttons)
             self._fill(table)
         self.dialog.show()
-        self.dialog.raise_()
 
     def _fill(self, table: QTableWidget) -> None:
         settings = self.model.resolution.settings
