@@ -187,7 +187,9 @@ def test_dry_run_prints_the_resolution_for_data_and_for_a_project(
     )
     from_project = _dry_run(capsys, str(project))
     assert from_project["config"] == shown["config"]
-    assert main(["train", str(tmp_path / "project"), "--dry-run"]) == 0
+    assert main(["train", str(project), "--seed", "0", "--set", "train.epochs=2"]) == 2
+    assert "--seed, --set: with PROJECT_DIR the project's settings" in capsys.readouterr().err
+    assert main(["train", str(project), "--dry-run"]) == 0
     text = capsys.readouterr().out
     assert "the pre-trained weights were made at 224 px" in text and "set by you" in text
     assert not (tmp_path / "project" / "runs").exists()  # nothing trained

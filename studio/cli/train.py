@@ -24,7 +24,7 @@ from studio.cli.progress import Printer
 from studio.config import AugmentConfig, ProjectConfig
 from studio.config.augment import PRESETS
 from studio.config.errors import explain
-from studio.config.schema import SECTIONS
+from studio.config.schema import SECTIONS, SETTINGS
 from studio.engine.events import Event, Notice
 from studio.engine.models.catalog import CATALOG
 from studio.engine.training.resolve import Resolution, adopt, resolve
@@ -50,7 +50,13 @@ _SETTINGS = {
 }
 _MACHINE_OPTIONS = ("device", "workers")  # allowed with PROJECT_DIR
 # options that are project settings: refused with PROJECT_DIR
-_PROJECT_KNOBS = (*(k for k in _SETTINGS if k not in _MACHINE_OPTIONS), "augment", "no_flip")
+_PROJECT_KNOBS = (
+    *(k for k in _SETTINGS if k not in _MACHINE_OPTIONS),
+    "augment",
+    "no_flip",
+    "set",
+    "early_stopping",
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -175,6 +181,8 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json and not args.dry_run:
+        raise StudioError("--json goes with --dry-run (a run's events are in events.jsonl)")
     if args.project is not None:
         return _train_project(args)
     if not args.data and args.resume is None:
@@ -364,7 +372,8 @@ def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | Non
         except ValueError:
             value = raw
         data[section][name] = value
-        data["user_set"].append(f"{section}.{name}")
+        if f"{section}.{name}" in SETTINGS:  # not the image folders or their edits
+            data["user_set"].append(f"{section}.{name}")
     if patience is not None:
         data["train"]["early_stopping"] = True
         data["train"]["early_stopping_patience"] = patience
@@ -377,7 +386,7 @@ def _train_project(args: argparse.Namespace) -> int:
 
     if args.data:
         raise StudioError("give either PROJECT_DIR or --data, not both")
-    changed = [k for k in _PROJECT_KNOBS if getattr(args, k) not in (None, False)]
+    changed = [k for k in _PROJECT_KNOBS if _given(getattr(args, k))]
     if changed:
         flags = ", ".join("--" + k.replace("_", "-") for k in changed)
         raise StudioError(
@@ -407,6 +416,10 @@ def _train_project(args: argparse.Namespace) -> int:
         return run_training(
             config, run_dir, args.quiet, record=recorder, notices=resolution.notices
         )
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value is not False and value != []
 
 
 def _with_machine_options(config: ProjectConfig, args: argparse.Namespace) -> ProjectConfig:
