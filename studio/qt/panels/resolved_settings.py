@@ -67,7 +67,9 @@ class ResolvedSettings(QWidget):
             for s in resolution.settings.values()
             if s.source != "user"
         ]
-        self.label.setText("<br>".join(lines))
+        self.label.setText(
+            "<b>Studio chose</b> (a value you set always wins):<br>" + "<br>".join(lines)
+        )
         self.label.setVisible(bool(lines))
         if self.dialog is not None:
             self._fill(self.dialog.findChild(QTableWidget, "resolvedTable"))
