@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from studio.config import SCHEMA_VERSION
+
 
 def studio(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1"}
@@ -66,7 +68,7 @@ def test_train_writes_events_jsonl(dataset: Path, tmp_path: Path):
     assert events[-1]["status"] == "finished"
     assert events[-1]["best_epoch"] in (1, 2) and 0 <= events[-1]["best_val_acc"] <= 1
     config = json.loads((out / "config.json").read_text())
-    assert config["train"]["epochs"] == 2 and config["schema_version"] == 1
+    assert config["train"]["epochs"] == 2 and config["schema_version"] == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.config import ProjectConfig
+from studio.config import SCHEMA_VERSION, ProjectConfig
 from studio.config.io import (
     PROJECT_FILE,
     ProjectFileError,
@@ -61,7 +61,8 @@ def test_v0_file_is_migrated_and_the_original_kept(tmp_path: Path):
     assert project.backup == folder / "studio-project.v0.toml.bak"
     assert project.backup.read_bytes() == original
     config = project.config
-    assert config.schema_version == 1
+    assert config.schema_version == SCHEMA_VERSION
+    assert {"train.epochs", "train.learning_rate", "train.image_size"} <= set(config.user_set)
     assert config.data.sources == [tmp_path / "data"]
     assert config.data.val_fraction == 0.25
     assert config.train.learning_rate == 0.005 and config.train.epochs == 3
@@ -91,6 +92,41 @@ def test_bad_value_names_the_field_and_its_line(tmp_path: Path):
     message = str(info.value)
     assert f"line {line}: train.learning_rate: must be between 0 and 10 (got -1.0)" in message
     assert "\n" not in message
+
+
+def test_v1_file_keeps_exactly_its_settings(tmp_path: Path):
+    """Schema 1 had no record of what the user set: everything it saved stays as it was."""
+    from studio.engine.machine import Machine
+    from studio.engine.training.resolve import resolve
+
+    (tmp_path / PROJECT_FILE).write_text(
+        'schema_version = 1\n[model]\nname = "resnet18"\nweights = "none"\n'
+        'strategy = "scratch"\n[train]\nimage_size = 96\nnum_workers = "auto"\n'
+    )
+    config = load_project(tmp_path).config
+    assert config.user_set == [
+        "model.name",
+        "model.strategy",
+        "model.weights",
+        "train.image_size",
+    ]
+    model = resolve(config, Machine(2, 8 << 30, "cpu")).config.model
+    assert (model.name, model.weights, model.strategy) == ("resnet18", "none", "scratch")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("num_workers = 1000000", "train.num_workers: must be between 0 and 100000 (got 1000000)"),
+        ("num_workers = 'many'", "train.num_workers: must be a whole number from 0 to 100000"),
+        ("seed = 4294967296", "train.seed: must be between 0 and 4294967295 (got 4294967296)"),
+    ],
+)
+def test_out_of_bounds_settings_are_one_line(tmp_path: Path, line: str, message: str):
+    (tmp_path / PROJECT_FILE).write_text(f"schema_version = 2\n[train]\n{line}\n")
+    with pytest.raises(ProjectFileError) as info:
+        load_project(tmp_path)
+    assert f"line 3: {message}" in str(info.value) and "\n" not in str(info.value)
 
 
 def test_unknown_setting_newer_schema_and_missing_file(tmp_path: Path):

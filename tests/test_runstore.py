@@ -113,7 +113,9 @@ def test_cli_trains_a_project_and_lists_its_runs(dataset: Path, tmp_path: Path, 
     assert run["status"] == "finished" and run["run_dir"] == str(run_dir)
     assert [e["epoch"] for e in run["epochs"]] == [1, 2]
     assert run["config"] == json.loads((run_dir / "config.json").read_text())
-    assert run["config"] == load_project(project).config.model_dump(mode="json")  # as saved
+    saved = load_project(project).config.model_dump(mode="json")
+    assert {**run["config"], "user_set": []} == saved  # as saved; written by code, so the
+    assert "train.image_size" in run["config"]["user_set"]  # values are the user's
     code, out, _ = cli(capsys, "runs", str(project))
     assert code == 0 and "finished" in out and run["name"] in out
     code, _, err = cli(capsys, "train", str(project), "--data", str(dataset))

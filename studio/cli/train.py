@@ -10,38 +10,52 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
+from studio.cli import dry_run
 from studio.cli.progress import Printer
 from studio.config import AugmentConfig, ProjectConfig
 from studio.config.augment import PRESETS
 from studio.config.errors import explain
-from studio.engine.events import Event
+from studio.config.schema import SECTIONS, SETTINGS
+from studio.engine.events import Event, Notice
 from studio.engine.models.catalog import CATALOG
+from studio.engine.training.resolve import Resolution, adopt, resolve
 from studio.errors import StudioError
 
-# options that are project settings: refused with PROJECT_DIR (machine options are allowed)
+# options that set one setting each; those not given are left to the settings resolver
+_SETTINGS = {
+    "model": "model.name",
+    "weights": "model.weights",
+    "strategy": "model.strategy",
+    "unfreeze": "model.unfreeze",
+    "backbone_lr_factor": "model.backbone_lr_factor",
+    "dropout": "model.dropout",
+    "epochs": "train.epochs",
+    "batch_size": "train.batch_size",
+    "lr": "train.learning_rate",
+    "image_size": "train.image_size",
+    "seed": "train.seed",
+    "val_fraction": "data.val_fraction",
+    "test_fraction": "data.test_fraction",
+    "device": "train.device",
+    "workers": "train.num_workers",
+}
+_MACHINE_OPTIONS = ("device", "workers")  # allowed with PROJECT_DIR
+# options that are project settings: refused with PROJECT_DIR
 _PROJECT_KNOBS = (
-    "model",
-    "weights",
-    "strategy",
-    "unfreeze",
-    "backbone_lr_factor",
-    "dropout",
-    "epochs",
-    "batch_size",
-    "lr",
-    "image_size",
-    "seed",
-    "val_fraction",
-    "test_fraction",
+    *(k for k in _SETTINGS if k not in _MACHINE_OPTIONS),
     "augment",
     "no_flip",
+    "set",
+    "early_stopping",
 )
 
 
@@ -51,6 +65,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_arguments(train: argparse.ArgumentParser) -> None:
+    """The options; every setting defaults to ``None`` (not given: the resolver derives it
+    or the config's default holds)."""
     defaults = ProjectConfig()
     train.add_argument(
         "--data",
@@ -61,19 +77,17 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
     )
     train.add_argument(
         "--model",
-        default=defaults.model.name,
         choices=sorted(CATALOG),
         metavar="NAME",
-        help=f"one of: {', '.join(CATALOG)}",
+        help=f"one of: {', '.join(CATALOG)} (default: {defaults.model.name})",
     )
     train.add_argument(
         "--weights",
-        default=defaults.model.weights,
-        help="none, imagenet, or the path of a .pth/.pt/.safetensors file",
+        help="none, imagenet, or the path of a .pth/.pt/.safetensors file (default: imagenet "
+        "for a model that has pre-trained weights, else none)",
     )
     train.add_argument(
         "--strategy",
-        default=None,
         choices=["linear", "partial", "full", "scratch"],
         help="fine-tuning: linear (head only), partial (head + last stages), "
         "full (everything, backbone gentler), scratch (random weights); default: full "
@@ -82,41 +96,43 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument(
         "--unfreeze",
         type=int,
-        default=defaults.model.unfreeze,
         metavar="N",
         help="with --strategy partial: how many last stages learn",
     )
     train.add_argument(
         "--backbone-lr-factor",
         type=float,
-        default=defaults.model.backbone_lr_factor,
         help="backbone learning rate = --lr x this (partial and full)",
     )
-    train.add_argument("--dropout", type=float, default=defaults.model.dropout)
-    train.add_argument("--epochs", type=int, default=defaults.train.epochs)
-    train.add_argument("--batch-size", type=int, default=defaults.train.batch_size)
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--epochs", type=int, help=f"default {defaults.train.epochs}")
+    train.add_argument("--batch-size", type=int, help=f"default {defaults.train.batch_size}")
+    train.add_argument("--lr", type=float, help="learning rate")
     train.add_argument(
-        "--lr", type=float, default=defaults.train.learning_rate, help="learning rate"
+        "--image-size",
+        type=int,
+        metavar="PX",
+        help="default: the size the model's pre-trained weights were made at",
     )
-    train.add_argument("--image-size", type=int, default=defaults.train.image_size, metavar="PX")
-    train.add_argument("--seed", type=int, default=defaults.train.seed)
-    train.add_argument("--val-fraction", type=float, default=defaults.data.val_fraction)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--val-fraction", type=float)
     train.add_argument(
         "--test-fraction",
         type=float,
-        default=defaults.data.test_fraction,
         help="share held out for a final test, never trained on (default 0)",
     )
     train.add_argument(
         "--augment",
-        default=defaults.augment.preset,
         metavar="PRESET_OR_FILE",
-        help=f"augmentation preset ({', '.join(PRESETS)}) or a JSON/TOML file with the "
-        "augmentation settings, e.g. saved from the app",
+        help=f"augmentation preset ({', '.join(PRESETS)}; default {defaults.augment.preset}) "
+        "or a JSON/TOML file with the augmentation settings, e.g. saved from the app",
     )
     train.add_argument("--no-flip", action="store_true", help="never mirror images")
-    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    train.add_argument("--workers", default="auto", help="data-loader processes, or auto")
+    train.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    train.add_argument(
+        "--workers",
+        help="data-loader processes, or auto (default); more than the machine runs is lowered",
+    )
     train.add_argument(
         "--out",
         type=Path,
@@ -149,6 +165,12 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
     )
     train.add_argument("--quiet", action="store_true", help="print only the final line")
     train.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the resolved settings and why each was chosen, without training",
+    )
+    train.add_argument("--json", action="store_true", help="with --dry-run: machine-readable")
+    train.add_argument(
         "project",
         nargs="?",
         type=Path,
@@ -159,6 +181,8 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json and not args.dry_run:
+        raise StudioError("--json goes with --dry-run (a run's events are in events.jsonl)")
     if args.project is not None:
         return _train_project(args)
     if not args.data and args.resume is None:
@@ -169,35 +193,37 @@ def run(args: argparse.Namespace) -> int:
 
 
 def config_from_args(args: argparse.Namespace) -> ProjectConfig:
-    """Translate command-line options into the shared config (validated by pydantic)."""
-    workers = args.workers if args.workers == "auto" else int(args.workers)
-    return ProjectConfig.model_validate(
-        {
-            "data": {
-                "sources": [Path(d) for d in args.data],
-                "val_fraction": args.val_fraction,
-                "test_fraction": args.test_fraction,
-            },
-            "augment": augment_settings(args.augment, args.no_flip),
-            "model": {
-                "name": args.model,
-                "weights": args.weights,
-                "strategy": args.strategy or ("scratch" if args.weights == "none" else "full"),
-                "unfreeze": args.unfreeze,
-                "backbone_lr_factor": args.backbone_lr_factor,
-                "dropout": args.dropout,
-            },
-            "train": {
-                "epochs": args.epochs,
-                "batch_size": args.batch_size,
-                "learning_rate": args.lr,
-                "image_size": args.image_size,
-                "seed": args.seed,
-                "num_workers": workers,
-                "device": args.device,
-            },
-        }
-    )
+    """Translate command-line options into the shared config (validated by pydantic). The
+    settings given are recorded in ``user_set``; the resolver derives the others."""
+    data: dict[str, Any] = {
+        "data": {"sources": [Path(os.path.abspath(d)) for d in args.data]},
+        "user_set": [],
+    }
+    for option, name in _SETTINGS.items():
+        value = getattr(args, option)
+        if value is not None:
+            section, field = name.split(".")
+            data.setdefault(section, {})[field] = (
+                _worker_count(value) if option == "workers" else value
+            )
+            data["user_set"].append(name)
+    if args.augment is not None or args.no_flip:
+        preset = args.augment or AugmentConfig.model_fields["preset"].default
+        data["augment"] = augment_settings(preset, args.no_flip)
+        given = AugmentConfig.model_fields if args.augment in PRESETS else data["augment"]
+        data["user_set"] += [f"augment.{n}" for n in given if n in AugmentConfig.model_fields]
+    return ProjectConfig.model_validate(data)
+
+
+def _worker_count(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise StudioError(
+            f"--workers: expected a number of processes or 'auto' (got {value!r})"
+        ) from None
 
 
 def augment_settings(value: str, no_flip: bool = False) -> dict:
@@ -252,10 +278,30 @@ def _train(args: argparse.Namespace) -> int:
     from studio.engine.data.index import trainable_index
 
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
+    resolution = resolved(config)
+    if args.dry_run:
+        return dry_run.show(resolution, args.json)
     from studio.engine.runs.files import new_run_dir
 
     run_dir = args.out or new_run_dir(Path("runs"))
-    return run_training(config, run_dir, args.quiet, resume=args.resume is not None)
+    return run_training(
+        resolution.config,
+        run_dir,
+        args.quiet,
+        resume=args.resume is not None,
+        notices=resolution.notices,
+    )
+
+
+def resolved(config: ProjectConfig) -> Resolution:
+    """The settings resolver on this machine; a weights file must exist."""
+    from studio.engine.machine import detect
+
+    resolution = resolve(config, detect())
+    weights = resolution.config.model.weights
+    if weights not in ("none", "imagenet") and not Path(weights).is_file():
+        raise StudioError(f"Weights file not found: {weights}")
+    return resolution
 
 
 def run_training(
@@ -264,9 +310,11 @@ def run_training(
     quiet: bool,
     resume: bool = False,
     record: Callable[[Event], None] | None = None,
+    notices: tuple[str, ...] = (),
 ) -> int:
     """Train headless into ``run_dir``: ``events.jsonl``, readable progress, Ctrl-C stops
-    after the batch. ``record`` also receives every event (a project's run history)."""
+    after the batch. ``record`` also receives every event (a project's run history);
+    ``notices`` (the resolver's, e.g. lowered workers) are sent first."""
     from studio.engine.control import StopToken
     from studio.engine.runs.eventlog import JsonlWriter
     from studio.engine.training.trainer import fit
@@ -283,6 +331,8 @@ def run_training(
         printer(event)
 
     try:
+        for message in notices:
+            sink(Notice(message=message))
         result = fit(config, sink, token, run_dir, resume=resume)
     except StudioError:
         raise
@@ -299,16 +349,20 @@ def _resumed_config(run_dir: Path) -> ProjectConfig:
     path = run_dir / "config.json"
     if not path.is_file():
         raise StudioError(f"{run_dir} is not a run folder: it has no config.json.")
-    return ProjectConfig.model_validate_json(path.read_text(encoding="utf-8"))
+    from studio.config.io import migrate
+
+    data, _ = migrate(json.loads(path.read_text(encoding="utf-8")))  # an older run's too
+    return adopt(ProjectConfig.model_validate(data))
 
 
 def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | None) -> ProjectConfig:
-    """Apply ``section.field=value`` settings (values parsed as JSON when they can be)."""
+    """Apply ``section.field=value`` settings (values parsed as JSON when they can be); each
+    counts as set by the user."""
     data = config.model_dump(mode="json")
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         section, dot, name = key.strip().partition(".")
-        if not (sep and dot) or section not in data or name not in data[section]:
+        if not (sep and dot) or section not in SECTIONS or name not in data[section]:
             raise StudioError(
                 f"--set {pair}: expected SECTION.FIELD=VALUE with a known field, "
                 f"e.g. train.optimizer=sgd"
@@ -318,9 +372,12 @@ def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | Non
         except ValueError:
             value = raw
         data[section][name] = value
+        if f"{section}.{name}" in SETTINGS:  # not the image folders or their edits
+            data["user_set"].append(f"{section}.{name}")
     if patience is not None:
         data["train"]["early_stopping"] = True
         data["train"]["early_stopping_patience"] = patience
+        data["user_set"] += ["train.early_stopping", "train.early_stopping_patience"]
     return ProjectConfig.model_validate(data)
 
 
@@ -329,10 +386,7 @@ def _train_project(args: argparse.Namespace) -> int:
 
     if args.data:
         raise StudioError("give either PROJECT_DIR or --data, not both")
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    defaults = parser.parse_args([str(args.project)])
-    changed = [k for k in _PROJECT_KNOBS if getattr(args, k) != getattr(defaults, k)]
+    changed = [k for k in _PROJECT_KNOBS if _given(getattr(args, k))]
     if changed:
         flags = ", ".join("--" + k.replace("_", "-") for k in changed)
         raise StudioError(
@@ -340,11 +394,7 @@ def _train_project(args: argparse.Namespace) -> int:
             "app or in studio-project.toml"
         )
     project = load_project(args.project)
-    config = project.config
-    if args.device != "auto":
-        config.train.device = args.device
-    if args.workers != "auto":
-        config.train.num_workers = int(args.workers)
+    config = _with_machine_options(adopt(project.config), args)
     missing = project.missing_sources()
     if missing:
         raise StudioError(
@@ -353,13 +403,38 @@ def _train_project(args: argparse.Namespace) -> int:
     from studio.engine.data.index import Edits, trainable_index
 
     trainable_index(config.data.sources, Edits.of(config.data))  # bad data fails before torch
+    resolution = resolved(config)
+    if args.dry_run:
+        return dry_run.show(resolution, args.json)
+    config = resolution.config
     from studio.engine.runs.files import new_run_dir
     from studio.engine.runs.store import RunRecorder, RunStore
 
     run_dir = args.out or new_run_dir(project.folder / "runs")
     with RunStore(project.folder) as store:
         recorder = RunRecorder(store, config.model_dump(mode="json"), run_dir)
-        return run_training(config, run_dir, args.quiet, record=recorder)
+        return run_training(
+            config, run_dir, args.quiet, record=recorder, notices=resolution.notices
+        )
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value is not False and value != []
+
+
+def _with_machine_options(config: ProjectConfig, args: argparse.Namespace) -> ProjectConfig:
+    """A project's config with ``--device`` and ``--workers`` (set by the user) applied."""
+    data = config.model_dump(mode="json")
+    for option in _MACHINE_OPTIONS:
+        value = getattr(args, option)
+        if value is not None:
+            field = _SETTINGS[option].split(".")[1]
+            data["train"][field] = _worker_count(value) if option == "workers" else value
+            data["user_set"].append(_SETTINGS[option])
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        raise StudioError(_first_error(exc)) from None
 
 
 def _stop_then_interrupt(token):
@@ -373,10 +448,14 @@ def _stop_then_interrupt(token):
 
 
 def _first_error(exc: Exception) -> str:
+    """``invalid epochs (train.epochs): must be between 1 and 1000 (got 0)``."""
     if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        if err["loc"] and err["loc"][0] == "augment":
-            return f"invalid {explain(exc, ProjectConfig)}"
-        field = err["loc"][-1] if err["loc"] else "value"
-        return f"invalid {str(field).replace('_', ' ')}: {err['msg']}"
+        line = explain(exc, ProjectConfig)
+        where, _, why = line.partition(": ")
+        section, _, field = where.partition(".")
+        model = SECTIONS.get(section)
+        info = model.model_fields.get(field.split(".")[0]) if model else None
+        if section == "augment" or info is None:
+            return f"invalid {line}"
+        return f"invalid {(info.title or field).lower()} ({where}): {why}"
     return str(exc)

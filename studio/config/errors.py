@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import typing
+from types import UnionType
+from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 
 def field_bounds(info: FieldInfo) -> tuple[Any, Any]:
-    """The (low, high) limits declared with ``ge``/``gt``/``le``/``lt``, ``None`` if open."""
+    """The (low, high) limits declared with ``ge``/``gt``/``le``/``lt``, ``None`` if open;
+    for ``Annotated[int, Field(ge=…)] | Literal["auto"]`` those of the number."""
     low = high = None
-    for rule in info.metadata:
+    for rule in _rules(info):
         for attr in ("ge", "gt"):
             if getattr(rule, attr, None) is not None:
                 low = getattr(rule, attr)
@@ -28,10 +31,18 @@ def explain(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
     """
     err = exc.errors()[0]
     loc = [str(part) for part in err["loc"]]
-    where = ".".join(loc) or "value"
     info = _field_info(model, loc) if model is not None else None
+    parent = _field_info(model, loc[:-1]) if model is not None and info is None else None
+    union = parent is not None and typing.get_origin(parent.annotation) in (Union, UnionType)
+    if union:  # a union reports each member ("constrained-int", "literal['auto']"): drop it
+        loc, info = loc[:-1], parent
+    where = ".".join(loc) or "value"
     got = err.get("input")
     shown = f" (got {got!r})" if isinstance(got, int | float | str) and len(repr(got)) < 40 else ""
+    if union and err["type"] not in _RANGE_ERRORS:
+        low, high = field_bounds(info)
+        words = ", ".join(repr(c) for c in _literals(info.annotation))
+        return f"{where}: must be a whole number from {_num(low)} to {_num(high)} or {words}{shown}"
     if info is not None and err["type"] in _RANGE_ERRORS:
         low, high = field_bounds(info)
         if low is not None and high is not None:
@@ -44,10 +55,26 @@ def explain(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
         known = _known_fields(model, loc[:-1]) if model is not None else []
         hint = f" (known: {', '.join(known)})" if known else ""
         return f"{where}: unknown setting{hint}"
-    return f"{where}: {err['msg']}{shown}"
+    return f"{where}: {err['msg'].removeprefix('Value error, ')}{shown}"
 
 
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _rules(info: FieldInfo) -> list[Any]:
+    rules = list(info.metadata)
+    for arg in typing.get_args(info.annotation):
+        rules += [m for a in typing.get_args(arg) for m in getattr(a, "metadata", ())]
+    return rules
+
+
+def _literals(annotation: Any) -> list[Any]:
+    return [
+        value
+        for arg in typing.get_args(annotation)
+        if typing.get_origin(arg) is typing.Literal
+        for value in typing.get_args(arg)
+    ]
 
 
 def _num(value: Any) -> str:

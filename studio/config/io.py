@@ -21,7 +21,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from studio.config.errors import explain
-from studio.config.schema import SCHEMA_VERSION, ProjectConfig
+from studio.config.schema import SCHEMA_VERSION, SETTINGS, ProjectConfig
 from studio.errors import StudioError
 from studio.fileio import atomic_write_bytes, atomic_write_text
 
@@ -78,7 +78,24 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 records which settings the user set (``user_set``); Studio derives the rest.
+    A schema 1 file keeps exactly its settings: every setting that differs from its default
+    counts as set by the user, and so do the weights and fine-tuning of a chosen model."""
+    defaults = ProjectConfig().model_dump(mode="json")
+    chosen = {
+        f"{section}.{name}"
+        for section, values in data.items()
+        if isinstance(values, dict) and isinstance(defaults.get(section), dict)
+        for name, value in values.items()
+        if value != defaults[section].get(name)
+    }
+    if "model.name" in chosen:
+        chosen |= {"model.weights", "model.strategy"}
+    return {**data, "user_set": sorted(chosen & SETTINGS)}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def migrate(data: dict[str, Any]) -> tuple[dict[str, Any], int]:

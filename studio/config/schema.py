@@ -7,13 +7,15 @@ from them and the CLI its help text.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from studio.config.augment import AugmentConfig
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MAX_SEED = 2**32 - 1  # numpy's seeds are 32-bit
+MAX_WORKERS = 100_000  # a sanity bound; the resolver caps workers at what the machine runs
 
 
 class _Section(BaseModel):
@@ -145,13 +147,15 @@ class TrainConfig(_Section):
     seed: int = Field(
         0,
         ge=0,
+        le=MAX_SEED,
         title="Seed",
         description="Fixes the split, the shuffling and the initial weights so runs repeat.",
     )
-    num_workers: int | Literal["auto"] = Field(
+    num_workers: Annotated[int, Field(ge=0, le=MAX_WORKERS)] | Literal["auto"] = Field(
         "auto",
         title="Loader workers",
-        description="Processes that decode images in parallel; 'auto' picks for this machine.",
+        description="Processes that decode images in parallel; 'auto' picks for this machine. "
+        "More than the machine can run is lowered (one core is left for the window).",
     )
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         "auto",
@@ -278,9 +282,40 @@ class CoachConfig(_Section):
 class ProjectConfig(_Section):
     """Everything a run needs; saved beside every run as ``config.json``."""
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(SCHEMA_VERSION, ge=0, le=SCHEMA_VERSION)
     data: DataConfig = Field(default_factory=DataConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     coach: CoachConfig = Field(default_factory=CoachConfig)
+    user_set: list[str] = Field(
+        default_factory=list,
+        title="Set by you",
+        description="The settings the user chose, as SECTION.FIELD names. Studio derives the "
+        "others (from the model, the data and the machine) and never overrides these.",
+    )
+
+    @field_validator("user_set")
+    @classmethod
+    def _known_settings(cls, names: list[str]) -> list[str]:
+        unknown = [n for n in names if n not in SETTINGS]
+        if unknown:
+            raise ValueError(f"unknown setting {unknown[0]!r} (e.g. train.image_size)")
+        return sorted(set(names))
+
+
+# the dataset itself (folders and the edits made to it) is not a setting anyone derives
+_NOT_SETTINGS = {"sources", "excluded_files", "excluded_classes", "class_names"}
+SECTIONS: dict[str, type[BaseModel]] = {
+    "data": DataConfig,
+    "augment": AugmentConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "coach": CoachConfig,
+}
+SETTINGS: frozenset[str] = frozenset(
+    f"{section}.{name}"
+    for section, model in SECTIONS.items()
+    for name in model.model_fields
+    if not (section == "data" and name in _NOT_SETTINGS)
+)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from studio.config.errors import field_bounds as bounds
 
 AUTO = -1  # the spin-box value shown as "auto" for ``int | Literal["auto"]`` fields
+SPIN_MAX = 2**31 - 1  # a QSpinBox holds a 32-bit int
 
 
 def field(section: type[BaseModel], name: str) -> FieldInfo:
@@ -43,7 +44,7 @@ def number_input(section: type[BaseModel], name: str, object_name: str) -> QAbst
     high = 100 if high is None else high
     if info.annotation is int:
         box: QAbstractSpinBox = QSpinBox()
-        box.setRange(int(low), int(high))
+        box.setRange(int(low), min(int(high), SPIN_MAX))
     else:
         box = QDoubleSpinBox()
         if isinstance(info.default, float) and 0 < info.default < 0.01:  # rates and decays

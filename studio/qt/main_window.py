@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
             detect, self.device_detected.emit, lambda exc: self.device_detected.emit("unknown")
         )
         self.picker.load_catalogue()
+        self.model.detect_machine()  # the settings resolver's loader workers follow it
 
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:
@@ -320,7 +321,10 @@ class MainWindow(QMainWindow):
         self.last_run_dir = new_run_dir(runs)
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
-        self.controller.start(self.model.config, self.last_run_dir)
+        resolution = self.model.resolution  # what the CLI would run for the same choices
+        self.controller.start(resolution.config, self.last_run_dir)
+        for notice in resolution.notices:  # e.g. loader workers lowered to what fits
+            self.statusBar().showMessage(notice, 15_000)
         self._set_training(True)
 
     def resume_training(self, run_dir: Path | None = None) -> None:

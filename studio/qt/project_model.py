@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from studio.config import ProjectConfig
+from studio.config.schema import SETTINGS
+from studio.engine.machine import Machine
+from studio.engine.training.resolve import Conflict, Resolution, adopt, resolve
 from studio.qt.tasks import TaskRunner
 
 
 class ProjectModel(QObject):
     """Holds the truth; widgets read it, write edits through :meth:`update`, and listen.
 
-    Signals (all on the GUI thread): ``config_changed()`` after any edit,
-    ``scan_started()``, ``dataset_changed(index)`` with a ``DatasetIndex`` once folders are
-    scanned, and ``scan_failed(message)``.
+    ``config`` is the project's: the user's choices (named in ``config.user_set``) and the
+    values the settings resolver derived from them, kept current on every edit.
+    ``resolution`` is the resolver's answer (reasons, and the machine's limits applied): what
+    a run uses. Signals (all on the GUI thread): ``config_changed()`` after any edit,
+    ``machine_detected()`` once the machine is known (the resolution, not necessarily the
+    config, changes), ``scan_started()``,
+    ``dataset_changed(index)`` with a ``DatasetIndex`` once folders are scanned, and
+    ``scan_failed(message)``.
     """
 
     config_changed = Signal()
+    machine_detected = Signal()
     scan_started = Signal()
     dataset_changed = Signal(object)
     scan_failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.machine: Machine | None = None  # known once detect_machine() has run
         self.config = ProjectConfig()
         self.index: Any = None  # studio.engine.data.index.DatasetIndex once scanned
         # content hashes of the index's files, once the health check has read them: the
@@ -35,16 +46,83 @@ class ProjectModel(QObject):
         self._scan_generation = 0
 
     # -- config -------------------------------------------------------------------------
-    def update(self, section: str, **values: Any) -> None:
-        """Set fields of one config section (``"train"``, ``"model"``…), validated."""
+    @property
+    def config(self) -> ProjectConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: ProjectConfig) -> None:
+        """A new project's or run's settings: resolved at once (a value that differs from
+        what Studio derives, e.g. edited by hand in the project file, is the user's)."""
+        self._config = adopt(config)
+        self._resolve(latest=set(self._config.user_set))
+
+    def update(self, section: str, *, derive: Iterable[str] = (), **values: Any) -> None:
+        """The user sets fields of one config section (``"train"``, ``"model"``…), validated;
+        they count as set by the user. ``derive`` hands settings back to the resolver."""
         target = getattr(self.config, section)
         changed = False
         for key, value in values.items():
             if getattr(target, key) != value:
                 setattr(target, key, value)  # validate_assignment: bad values raise here
                 changed = True
+        names = {f"{section}.{key}" for key in values} & SETTINGS
+        marked = (set(self.config.user_set) | names) - set(derive)
+        if marked != set(self.config.user_set):
+            self.config.user_set = sorted(marked)
+            changed = True
         if changed:
+            self._resolve(latest=names)
             self.config_changed.emit()
+
+    def use_derived(self, *names: str) -> None:
+        """Let the resolver choose ``names`` again (the user's values are dropped)."""
+        if set(names) & set(self.config.user_set):
+            self.config.user_set = [n for n in self.config.user_set if n not in names]
+            self._resolve(latest=set())
+            self.config_changed.emit()
+
+    def detect_machine(self) -> None:
+        """Find the cores, memory and accelerator off the GUI thread (it imports torch);
+        the settings are resolved again for this machine."""
+
+        def found(machine: Machine) -> None:
+            before = self._config.model_copy(deep=True)
+            self.machine = machine
+            self._resolve(latest=set())
+            self.machine_detected.emit()  # what a run uses may differ: panels show it
+            if self._config != before:
+                self.config_changed.emit()
+
+        def detect() -> Machine:
+            from studio.engine.machine import detect
+
+            return detect()
+
+        self.tasks.start(detect, found)
+
+    @property
+    def resolution(self) -> Resolution:
+        """What a run of the current settings uses, with the reasons (resolved afresh: the
+        resolver is pure and cheap)."""
+        return resolve(self._config, self.machine)
+
+    def _resolve(self, latest: set[str]) -> None:
+        """Resolve; when choices conflict, the user's older ones give way to ``latest``.
+        The derived values are written into the config so every panel shows them."""
+        while True:
+            try:
+                resolution = resolve(self._config, self.machine)
+                break
+            except Conflict as conflict:  # one of the user's choices gives way, then again
+                mine = [n for n in conflict.names if n in self._config.user_set]
+                older = [n for n in mine if n not in latest] or mine
+                if not older:
+                    raise
+                self._config.user_set = [n for n in self._config.user_set if n != older[0]]
+        for name, value in resolution.kept_values().items():
+            section, field = name.split(".")
+            setattr(getattr(self._config, section), field, value)
 
     # -- dataset ------------------------------------------------------------------------
     @property

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -70,14 +69,6 @@ class SeededSampler(Sampler):
         seeds = torch.randint(0, 2**32, (len(positions),), generator=self.generator).tolist()
         self.drawn = list(zip(positions, seeds, strict=True))
         yield from self.drawn
-
-
-def auto_workers(device: torch.device) -> int:
-    """Loader processes for this machine: none on CPU, where decoding small images is cheap
-    next to the model; on a GPU all cores but one (left to the GUI), at most 8."""
-    if device.type == "cpu":
-        return 0
-    return max(0, min(8, (os.cpu_count() or 1) - 1))
 
 
 def make_loader(

@@ -1,7 +1,8 @@
 """The model catalogue: names and advice, importable without torch (the GUI lists it at start).
 
-Numbers (parameters, GFLOPs, ImageNet accuracy, input size, weights size) are not typed here:
-:func:`studio.engine.models.info.model_info` reads them from torchvision's weights metadata.
+Only the input size is typed here (the settings resolver needs it without torch); the other
+numbers (parameters, GFLOPs, ImageNet accuracy, weights size) are read from torchvision's
+weights metadata by :func:`studio.engine.models.info.model_info`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ class ModelSpec:
     ``torchvision_name`` is the builder in ``torchvision.models`` (``None`` for Studio's own);
     pre-trained weights come from that builder's default weights enum. ``fixed_size`` is set
     for models whose pre-trained weights only accept one input size (ViT).
+    ``default_image_size`` is the crop size the pre-trained weights were made at (a test
+    holds it equal to torchvision's metadata), so no choice waits for torchvision to load.
     """
 
     name: str
@@ -82,6 +85,7 @@ CATALOG: dict[str, ModelSpec] = {
             "EfficientNet-B2",
             "efficientnet",
             "More accurate than B0 at larger images; slower.",
+            288,
         ),
         _tv(
             "efficientnet_v2_s",

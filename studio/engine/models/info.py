@@ -1,5 +1,6 @@
-"""The catalogue's numbers for display: parameters, GFLOPs, ImageNet top-1, input size, file
-size and whether the weights are on disk, read from torchvision's weights metadata."""
+"""The catalogue's numbers for display: parameters, GFLOPs, ImageNet top-1 and file size read
+from torchvision's weights metadata, the catalogue's input size, and whether the weights are
+on disk."""
 
 from __future__ import annotations
 
@@ -25,13 +26,11 @@ def model_info(spec: ModelSpec) -> dict[str, Any]:
     if spec.has_pretrained:
         weights = default_weights(spec)
         meta = weights.meta
-        transforms = weights.transforms()
         info.update(
             params_m=round(meta["num_params"] / 1e6, 1),
             gflops=meta.get("_ops"),
             top1=meta["_metrics"]["ImageNet-1K"]["acc@1"],
             weights_mb=meta.get("_file_size"),
-            image_size=int(transforms.crop_size[0]),
         )
     else:
         from studio.engine.models.factory import create_model

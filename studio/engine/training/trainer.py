@@ -20,15 +20,15 @@ from torch import nn
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
-from studio.engine.data.loaders import auto_workers
 from studio.engine.data.splits import DataSplit, split_dataset
 from studio.engine.device import device_label, pick_device
 from studio.engine.events import EpochEnded, EventSink, Notice, RunFinished, RunStarted
+from studio.engine.machine import Machine
 from studio.engine.models.factory import create_model
 from studio.engine.models.finetune import apply_strategy, trainable_summary
 from studio.engine.models.inference import autocast
 from studio.engine.runs import checkpoints, files
-from studio.engine.training import feature_cache
+from studio.engine.training import feature_cache, resolve
 from studio.engine.training.callbacks import Callback, CoachCallback, EarlyStopping, LastCheckpoint
 from studio.engine.training.overfitting import CoachSettings
 from studio.engine.training.run import Run, RunResult
@@ -130,15 +130,11 @@ def _prepare(
     """Build the run: the one split, the model, the data and loaders. Raises
     :class:`Stopped` when ``token`` stops it while the files are hashed."""
     cfg, mcfg = config.train, config.model
+    resolve.check(config)  # contradicting choices fail before any work
     split = split_dataset(config.data, cfg.seed, token=token, require=True)
     if split is None:
         raise Stopped
     index = split.index
-    if mcfg.strategy == "scratch" and mcfg.weights != "none":
-        raise StudioError(
-            "The 'scratch' strategy starts from random weights: use weights "
-            "'none', or pick another strategy to fine-tune pre-trained weights."
-        )
     _seed_everything(cfg.seed)
     device = pick_device(cfg.device)
     model = create_model(
@@ -170,7 +166,7 @@ def _prepare(
         train_ds=data.train,
         val_ds=data.val,
         groups=groups,
-        workers=auto_workers(device) if cfg.num_workers == "auto" else int(cfg.num_workers),
+        workers=_workers(cfg.num_workers, device, sink),
         batch_size=cfg.batch_size,
         amp=autocast(device, cfg.mixed_precision),
         loss_fn=nn.CrossEntropyLoss(weight=loss_weight, label_smoothing=cfg.label_smoothing),
@@ -189,6 +185,14 @@ def _prepare(
         )
         _save_split(run_dir, split)
     return run
+
+
+def _workers(requested: int | str, device: torch.device, sink: EventSink) -> int:
+    """The resolver's worker count for this machine; a request it lowers is a notice."""
+    count, why = resolve.loader_workers(requested, device.type, Machine.here(device.type))
+    if requested != "auto" and count < int(requested):
+        sink(Notice(message=f"Loader workers {count}: {why}."))
+    return count
 
 
 def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:

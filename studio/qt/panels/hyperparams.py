@@ -17,12 +17,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.config import DataConfig, ModelConfig, TrainConfig
-from studio.qt.forms import field, input_for, on_change, set_value
+from studio.engine.training.resolve import RULES
+from studio.qt.forms import field, input_for, on_change, set_value, tooltip
+from studio.qt.panels.resolved_settings import with_reason
 from studio.qt.project_model import ProjectModel
 
 SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -99,6 +102,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 KEPT_ON_RESET = ("image_size", "device", "num_workers")  # follow the data and the machine
+DERIVABLE = {rule.name for rule in RULES if not rule.auto}  # "auto" values need no button
 
 
 def object_name(name: str) -> str:
@@ -119,6 +123,7 @@ class HyperparameterPanel(QWidget):
         self.model = model
         self.inputs: dict[str, QWidget] = {}
         self.sections: dict[str, str] = {}  # field -> config section it edits
+        self.derive_buttons: dict[str, QToolButton] = {}  # field -> "let Studio choose"
         self.finding = None
         self.preset = QComboBox()
         self.preset.setObjectName("trainingPresetInput")
@@ -148,7 +153,9 @@ class HyperparameterPanel(QWidget):
             for section, name in fields:
                 widget = input_for(SCHEMAS[section], name, object_name(name))
                 on_change(widget, lambda value, s=section, n=name: self._edited(s, n, value))
-                form.addRow(field(SCHEMAS[section], name).title, widget)
+                form.addRow(
+                    field(SCHEMAS[section], name).title, self._with_derive(section, name, widget)
+                )
                 self.inputs[name] = widget
                 self.sections[name] = section
                 if name == "learning_rate":
@@ -172,7 +179,25 @@ class HyperparameterPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(scroll, 1)
         model.config_changed.connect(self.sync_from_model)
+        model.machine_detected.connect(self.sync_from_model)
         self.sync_from_model()
+
+    def _with_derive(self, section: str, name: str, widget: QWidget) -> QWidget:
+        """A setting Studio can derive gets a button that hands it back to Studio."""
+        if f"{section}.{name}" not in DERIVABLE:
+            return widget
+        button = QToolButton()
+        button.setText("Auto")
+        button.setObjectName(object_name(name).removesuffix("Input") + "AutoButton")
+        button.setToolTip("Let Studio choose this value again (it follows the model).")
+        button.clicked.connect(lambda: self.model.use_derived(f"{section}.{name}"))
+        self.derive_buttons[name] = button
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(widget, 1)
+        layout.addWidget(button)
+        return row
 
     # -- edits --------------------------------------------------------------------------
     def _edited(self, section: str, name: str, value: Any) -> None:
@@ -189,14 +214,19 @@ class HyperparameterPanel(QWidget):
         values = {
             k: getattr(defaults, k) for k in TrainConfig.model_fields if k not in KEPT_ON_RESET
         }
-        self.model.update("train", **values)
-        self.model.update("model", dropout=ModelConfig().dropout)
+        self.model.update("train", derive=[f"train.{k}" for k in values], **values)
+        self.model.update("model", derive=["model.dropout"], dropout=ModelConfig().dropout)
         self.preset.setCurrentIndex(0)
 
     def sync_from_model(self) -> None:
-        cfg = self.model.config
+        cfg, resolution = self.model.config, self.model.resolution
         for name, widget in self.inputs.items():
-            set_value(widget, getattr(getattr(cfg, self.sections[name]), name))
+            section = self.sections[name]
+            set_value(widget, getattr(getattr(cfg, section), name))
+            help_text = tooltip(field(SCHEMAS[section], name))
+            widget.setToolTip(with_reason(help_text, resolution, f"{section}.{name}"))
+        for name, button in self.derive_buttons.items():
+            button.setVisible(f"{self.sections[name]}.{name}" in cfg.user_set)
         train = cfg.train
         self.inputs["warmup_epochs"].setEnabled(train.schedule == "cosine")
         self.inputs["step_every"].setEnabled(train.schedule == "step")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from studio.config import ModelConfig
 from studio.engine.models.catalog import CATALOG
 from studio.qt.forms import field, tooltip
+from studio.qt.panels.resolved_settings import ResolvedSettings, with_reason
 from studio.qt.project_model import ProjectModel
 
 WEIGHT_CHOICES = [
@@ -116,7 +117,7 @@ class ModelPickerPanel(QWidget):
         self.weights.setAccessibleName("Starting weights")
         for key, label in WEIGHT_CHOICES:
             self.weights.addItem(label, key)
-        self.weights.setToolTip(
+        self.weights_help = (
             "Pre-trained weights already know edges, textures and shapes from 1.2 million "
             "photos: fine-tuning them needs far fewer images than training from scratch."
         )
@@ -124,7 +125,6 @@ class ModelPickerPanel(QWidget):
         self.strategy = QComboBox()
         self.strategy.setObjectName("strategyInput")
         self.strategy.setAccessibleName("Fine-tuning strategy")
-        self.strategy.setToolTip(tooltip(field(ModelConfig, "strategy")))
         for key, label, _ in STRATEGIES:
             self.strategy.addItem(label, key)
         self.strategy.activated.connect(self._strategy_chosen)
@@ -145,6 +145,7 @@ class ModelPickerPanel(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setObjectName("hint")
+        self.resolved = ResolvedSettings(model)
         form = QFormLayout()
         form.addRow("Start from", self.weights)
         form.addRow("Fine-tuning", self.strategy)
@@ -160,7 +161,9 @@ class ModelPickerPanel(QWidget):
         layout.addWidget(self.explain)
         layout.addLayout(downloads)
         layout.addWidget(self.note)
+        layout.addWidget(self.resolved)
         model.config_changed.connect(self.sync_from_model)
+        model.machine_detected.connect(self.sync_from_model)
         self.download_finished.connect(lambda _: self.load_catalogue())
         self.sync_from_model()
 
@@ -215,19 +218,14 @@ class ModelPickerPanel(QWidget):
 
     # -- edits --------------------------------------------------------------------------
     def _picked(self) -> None:
+        """A model was clicked: the resolver derives its weights, fine-tuning and image
+        size (a weights file belongs to the previous architecture, so it is let go)."""
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        spec = CATALOG[self._name_at(rows[0].row())]
-        cfg = self.model.config.model
-        weights, strategy = cfg.weights, cfg.strategy
-        if not spec.has_pretrained:
-            weights, strategy = "none", "scratch"
-        elif weights == "none":
-            weights, strategy = "imagenet", "full"  # a pre-trainable model: use its weights
-        self.model.update("model", name=spec.name, weights=weights, strategy=strategy)
-        size = self.rows.get(spec.name, {}).get("image_size", spec.default_image_size)
-        self.model.update("train", image_size=size)
+        name = self._name_at(rows[0].row())
+        file = self.model.config.model.weights not in ("imagenet", "none")
+        self.model.update("model", name=name, derive=("model.weights",) if file else ())
 
     def _weights_chosen(self, row: int) -> None:
         key = self.weights.itemData(row)
@@ -262,21 +260,10 @@ class ModelPickerPanel(QWidget):
         self.model.tasks.start(check, self._use_weights, failed)
 
     def _use_weights(self, key: str) -> None:
-        strategy = self.model.config.model.strategy
-        if key == "none":
-            strategy = "scratch"
-        elif strategy == "scratch":
-            strategy = "full"
-        self.model.update("model", weights=key, strategy=strategy)
+        self.model.update("model", weights=key)
 
     def _strategy_chosen(self, row: int) -> None:
-        key = self.strategy.itemData(row)
-        weights = self.model.config.model.weights
-        if key == "scratch":
-            weights = "none"
-        elif weights == "none" and CATALOG[self.model.config.model.name].has_pretrained:
-            weights = "imagenet"
-        self.model.update("model", strategy=key, weights=weights)
+        self.model.update("model", strategy=self.strategy.itemData(row))
 
     # -- downloads ----------------------------------------------------------------------
     def _download_clicked(self) -> None:
@@ -333,6 +320,11 @@ class ModelPickerPanel(QWidget):
         key = cfg.weights if cfg.weights in ("imagenet", "none") else "file"
         self.weights.setCurrentIndex(self.weights.findData(key))
         self.strategy.setCurrentIndex(self.strategy.findData(cfg.strategy))
+        resolution = self.model.resolution
+        self.weights.setToolTip(with_reason(self.weights_help, resolution, "model.weights"))
+        self.strategy.setToolTip(
+            with_reason(tooltip(field(ModelConfig, "strategy")), resolution, "model.strategy")
+        )
         self.unfreeze.blockSignals(True)
         self.unfreeze.setValue(cfg.unfreeze)
         self.unfreeze.blockSignals(False)
