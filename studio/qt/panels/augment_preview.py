@@ -278,7 +278,7 @@ class AugmentationPreviewPanel(QWidget):
         return render
 
     def _batch_job(self, token):
-        config = self.model.config.model_copy(deep=True)
+        config = self.model.resolution.config  # what a run of these settings uses
         index, known = self.model.index, self.model.digests
         progress = self._split_progress.emit
 
