@@ -12,7 +12,6 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,7 +20,6 @@ from studio.cli.progress import Printer
 from studio.config import AugmentConfig, ProjectConfig
 from studio.config.augment import PRESETS
 from studio.config.errors import explain
-from studio.engine.events import Event
 from studio.engine.models.catalog import CATALOG
 from studio.errors import StudioError
 
@@ -252,51 +250,42 @@ def _train(args: argparse.Namespace) -> int:
     from studio.engine.data.index import trainable_index
 
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
-    from studio.engine.runs.files import new_run_dir
-
-    run_dir = args.out or new_run_dir(Path("runs"))
-    return run_training(config, run_dir, args.quiet, resume=args.resume is not None)
+    return run_training(config, args.out, args.quiet, resume=args.resume is not None)
 
 
 def run_training(
     config: ProjectConfig,
-    run_dir: Path,
+    run_dir: Path | None,
     quiet: bool,
     resume: bool = False,
-    record: Callable[[Event], None] | None = None,
+    project: Path | None = None,
 ) -> int:
-    """Train headless into ``run_dir``: ``events.jsonl``, readable progress, Ctrl-C stops
-    after the batch. ``record`` also receives every event (a project's run history)."""
+    """Train headless through a :class:`RunSession` into ``run_dir`` (default: a new folder
+    under ``runs/``, or the project's ``runs/``), recorded in ``project``'s history when given;
+    readable progress, Ctrl-C stops after the batch."""
     from studio.engine.control import StopToken
-    from studio.engine.runs.eventlog import JsonlWriter
-    from studio.engine.training.trainer import fit
+    from studio.engine.events import RunStatus
+    from studio.engine.training.session import RunSession
 
+    session = RunSession(
+        config, run_dir, runs_root=None if project else Path("runs"), project=project, resume=resume
+    )
     token = StopToken()
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
-    writer = JsonlWriter(run_dir / "events.jsonl")
-    printer = Printer(quiet=quiet)
-
-    def sink(event: Event) -> None:
-        writer(event)
-        if record is not None:
-            record(event)
-        printer(event)
-
     try:
-        result = fit(config, sink, token, run_dir, resume=resume)
-    except StudioError:
-        raise
-    except Exception:
-        return 1
+        final = session.run(Printer(quiet=quiet), token)
     finally:
-        writer.close()
         signal.signal(signal.SIGINT, previous)
-    print(f"Run folder: {run_dir}")
-    return 0 if result.status == "finished" else 1
+    if session.started is None and final.status == RunStatus.FAILED:
+        raise StudioError(final.message)  # bad input found while setting up: one line
+    print(f"Run folder: {session.run_dir}")
+    return 0 if final.status == RunStatus.FINISHED else 1
 
 
 def _resumed_config(run_dir: Path) -> ProjectConfig:
-    path = run_dir / "config.json"
+    from studio.engine.runs.files import CONFIG
+
+    path = run_dir / CONFIG
     if not path.is_file():
         raise StudioError(f"{run_dir} is not a run folder: it has no config.json.")
     return ProjectConfig.model_validate_json(path.read_text(encoding="utf-8"))
@@ -353,13 +342,7 @@ def _train_project(args: argparse.Namespace) -> int:
     from studio.engine.data.index import Edits, trainable_index
 
     trainable_index(config.data.sources, Edits.of(config.data))  # bad data fails before torch
-    from studio.engine.runs.files import new_run_dir
-    from studio.engine.runs.store import RunRecorder, RunStore
-
-    run_dir = args.out or new_run_dir(project.folder / "runs")
-    with RunStore(project.folder) as store:
-        recorder = RunRecorder(store, config.model_dump(mode="json"), run_dir)
-        return run_training(config, run_dir, args.quiet, record=recorder)
+    return run_training(config, args.out, args.quiet, project=project.folder)
 
 
 def _stop_then_interrupt(token):

@@ -57,10 +57,12 @@ class MainWindow(QMainWindow):
     """Studio's window. ``MainWindow()`` builds everything; ``defer_plots=True`` (used by
     ``studio`` at start-up) waits for :meth:`finish_startup` to load pyqtgraph.
 
-    ``device_detected(str)`` fires on the GUI thread once torch has loaded in the background.
+    ``device_detected(str)`` fires on the GUI thread once torch has loaded in the background;
+    ``closed()`` once the window has really closed (no worker left; see :meth:`closeEvent`).
     """
 
     device_detected = Signal(str)
+    closed = Signal()
 
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
@@ -75,6 +77,7 @@ class MainWindow(QMainWindow):
         self._total_batches = 1
         self._speed = ""
         self._last_status: str | None = None
+        self._closing = False
         self._build_docks()
         self._build_central()
         self._build_menus()
@@ -229,6 +232,8 @@ class MainWindow(QMainWindow):
                 and self.tabs.setCurrentWidget(self.results)
             )
         )
+        self.controller.run_finished.connect(self._close_when_idle)
+        self.model.tasks.idle.connect(self._close_when_idle)
 
     def finish_startup(self) -> None:
         """After the window is visible: load the plots, then warm torch up in the background
@@ -312,29 +317,31 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.plots.build()
         self.plots.reset()
-        runs = self.project.runs_folder() or runs_root()
-        from studio.engine.runs.files import new_run_dir
-
-        self.last_run_dir = new_run_dir(runs)
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
-        self.controller.start(self.model.config, self.last_run_dir)
+        session = self.controller.start(
+            self.model.config,
+            runs_root=self.project.runs_folder() or runs_root(),
+            project=self.project.folder,
+        )
+        self.last_run_dir = session.run_dir
         self._set_training(True)
 
     def resume_training(self, run_dir: Path | None = None) -> None:
         """Continue ``run_dir`` (default: the last run) from its last checkpoint."""
         from studio.config import ProjectConfig
         from studio.engine.events import from_dict
+        from studio.engine.runs import files
         from studio.engine.runs.eventlog import read_events
 
         run_dir = run_dir or self.last_run_dir
         if self.controller.running or run_dir is None:
             return
         try:
-            config = ProjectConfig.model_validate_json((run_dir / "config.json").read_text())
+            config = ProjectConfig.model_validate_json((run_dir / files.CONFIG).read_text())
             past = [
                 from_dict(e)
-                for e in read_events(run_dir / "events.jsonl")
+                for e in read_events(run_dir / files.EVENTS)
                 if e.get("event") == "epoch_ended"
             ]
         except (OSError, ValueError) as exc:
@@ -347,7 +354,7 @@ class MainWindow(QMainWindow):
             self.plots.add_epoch(event)
         self.last_run_dir = run_dir
         self.progress_label.setText("Resuming…")
-        self.controller.start(config, run_dir, resume=True)
+        self.controller.start(config, run_dir, resume=True, project=self.project.folder)
         self._set_training(True)
 
     def _pause_toggled(self, paused: bool) -> None:
@@ -367,11 +374,13 @@ class MainWindow(QMainWindow):
             self.docks[name].widget().setEnabled(not training)
 
     def _can_resume(self) -> bool:
+        from studio.engine.events import RunStatus
+        from studio.engine.runs import files
+
         run = self.last_run_dir
-        if run is None or not (run / "last.json").is_file():
+        if run is None or not (run / files.LAST).is_file():
             return False
-        final = self._last_status
-        return final in ("stopped", "failed", "interrupted")
+        return self._last_status in (RunStatus.STOPPED, RunStatus.FAILED, RunStatus.INTERRUPTED)
 
     def _run_started(self, event) -> None:
         self._run_started_at = time.perf_counter()
@@ -444,10 +453,30 @@ class MainWindow(QMainWindow):
         self.device_label.setText(f"Device: {name}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop training and background work before the window goes away."""
-        self.controller.shutdown()
-        self.model.tasks.close()
+        """The window goes away only once no worker lives. The first close (after the
+        unsaved-changes question) asks training and background work to stop: a run ends as
+        "stopped" and keeps its best epoch. Until every worker has ended, the window stays,
+        greyed out, and closes itself then; the event loop never waits."""
+        if not self._closing:
+            if not self.project.may_close():
+                event.ignore()
+                return
+            self._closing = True
+            self.controller.stop()
+            self.model.tasks.close()
+            self.project.shutdown()
+        if self.controller.running or self.model.tasks.busy:
+            event.ignore()
+            for widget in (self.centralWidget(), *self.docks.values()):
+                widget.setEnabled(False)
+            self.statusBar().showMessage("Closing: waiting for the run to stop and save…")
+            return
         super().closeEvent(event)
+        self.closed.emit()
+
+    def _close_when_idle(self) -> None:
+        if self._closing and not (self.controller.running or self.model.tasks.busy):
+            self.close()
 
 
 def _clock(seconds: float) -> str:

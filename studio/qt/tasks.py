@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal, Slot
 
 
 class FunctionThread(QThread):
@@ -35,7 +35,10 @@ class TaskRunner(QObject):
 
     The callbacks given to :meth:`start` run on the GUI thread: the worker's signals are
     connected to this object's slots, which Qt queues onto the thread this object lives in.
+    ``idle()`` fires on the GUI thread when the last running task has ended.
     """
+
+    idle = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -74,16 +77,19 @@ class TaskRunner(QObject):
             if thread.stop is not None:
                 thread.stop()
 
-    def close(self, timeout_ms: int = 10_000) -> bool:
-        """For window close: refuse new work, stop what can stop, wait for the rest."""
+    def close(self) -> None:
+        """For window close: refuse new work and ask what can stop to stop (no waiting:
+        :attr:`busy` and ``idle()`` tell when everything has ended)."""
         self._closed = True
-        return self.wait_all(timeout_ms)
+        self.stop_all()
 
     def wait_all(self, timeout_ms: int = 10_000) -> bool:
-        """Stop what can be stopped, then block until every thread has finished; ``False``
-        if one is still running."""
+        """Stop what can be stopped, then block until every thread has finished, all within
+        one deadline; ``False`` if one is still running then."""
         self.stop_all()
-        return all(t.wait(timeout_ms) for t in list(self._threads))
+        deadline = QDeadlineTimer(timeout_ms)
+        ended = [t.wait(deadline) for t in list(self._threads)]  # each waits what is left
+        return all(ended)
 
     @Slot(object)
     def _succeeded(self, result: Any) -> None:
@@ -103,3 +109,5 @@ class TaskRunner(QObject):
         if isinstance(thread, FunctionThread):
             thread.wait()  # `finished` fires just before the thread really exits
             self._threads.discard(thread)
+            if not self.busy:
+                self.idle.emit()
