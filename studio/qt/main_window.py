@@ -249,6 +249,20 @@ class MainWindow(QMainWindow):
             detect, self.device_detected.emit, lambda exc: self.device_detected.emit("unknown")
         )
         self.picker.load_catalogue()
+        self.device_detected.connect(self._warm_up, Qt.ConnectionType.SingleShotConnection)
+
+    def _warm_up(self) -> None:
+        """Once torch is in, import what a run and its evaluation need, while the user is
+        still browsing: importing them after Train (or a drop) would hold the GIL that the
+        window needs to repaint."""
+
+        def warm() -> None:
+            import torchvision.models  # noqa: F401
+
+            import studio.engine.results.evaluation
+            import studio.engine.training.trainer  # noqa: F401
+
+        self.model.tasks.start(warm)
 
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:

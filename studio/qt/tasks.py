@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal, Slot
+
+WORKER_NICE = 10  # Linux: how much less CPU a worker thread gets than the GUI thread
+
+
+def yield_to_gui() -> None:
+    """Make the calling worker thread give way to the GUI thread when both want a core, so
+    the window repaints on time while training or decoding keeps every core busy. Linux
+    gives threads their own niceness, inherited by the threads they start (torch's);
+    elsewhere ``QThread.start(LowPriority)`` does the same."""
+    if sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        with contextlib.suppress(OSError):  # not allowed: it runs at the GUI's priority
+            nice = min(19, os.getpriority(os.PRIO_PROCESS, tid) + WORKER_NICE)
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+
+
+def start_low(thread: QThread) -> None:
+    """Start a worker below the GUI thread's priority (see :func:`yield_to_gui`)."""
+    thread.start(QThread.Priority.LowPriority)
 
 
 class FunctionThread(QThread):
@@ -22,6 +45,7 @@ class FunctionThread(QThread):
         self.stop: Callable[[], None] | None = None
 
     def run(self) -> None:
+        yield_to_gui()
         try:
             result = self._fn()
         except Exception as exc:
@@ -64,7 +88,7 @@ class TaskRunner(QObject):
         thread.failed.connect(self._failed)
         thread.finished.connect(self._finished)
         self._threads.add(thread)
-        thread.start()
+        start_low(thread)
         return thread
 
     @property

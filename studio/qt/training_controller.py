@@ -21,6 +21,7 @@ from studio.engine.events import (
     TrainingWarning,
 )
 from studio.engine.training.session import RunSession
+from studio.qt.tasks import start_low, yield_to_gui
 
 COALESCE_SECONDS = 0.05  # per-batch events reach the GUI at most 20 times a second
 
@@ -39,6 +40,7 @@ class TrainingThread(QThread):
         self._last_flush = 0.0
 
     def run(self) -> None:
+        yield_to_gui()
         self.session.run(self._sink, self.token)
         self._flush()
 
@@ -106,7 +108,7 @@ class TrainingController(QObject):
         self.thread = TrainingThread(session, self.token)
         self.thread.events.connect(self._on_events)
         self.thread.finished.connect(self._on_thread_finished)
-        self.thread.start()
+        start_low(self.thread)
         return session
 
     def stop(self) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.engine.control import Stopped, StopToken
 from studio.engine.data.images import is_image_file, is_unsupported_image, probe
 from studio.errors import StudioError
 
@@ -185,15 +186,21 @@ class Edits:
 
 
 def trainable_index(
-    sources: Sequence[str | Path], edits: Edits | None = None
+    sources: Sequence[str | Path], edits: Edits | None = None, token: StopToken | None = None
 ) -> tuple[DatasetIndex, int]:
     """Scan ``sources``, apply the user's ``edits``, drop files whose header cannot be read,
-    and check the rest can be trained on. Returns the index and how many files were skipped."""
+    and check the rest can be trained on. Returns the index and how many files were skipped.
+    Raises :class:`Stopped` when ``token`` asks (checked between files)."""
     index = scan_folders(sources)
     if edits is not None:
         index = edits.apply(index)
     require_trainable(index, sources)
-    keep = [i for i, path in enumerate(index.paths) if probe(path) is None]
+    keep = []
+    for i, path in enumerate(index.paths):
+        if token is not None and token.should_stop():
+            raise Stopped
+        if probe(path) is None:
+            keep.append(i)
     if not keep:
         raise StudioError(
             "None of the images could be read: every file is broken or in an unsupported format."

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio.config import ProjectConfig
-from studio.engine.control import StopToken
+from studio.engine.control import Stopped, StopToken
 from studio.engine.events import Event, EventSink, Notice, RunFinished, RunStarted, RunStatus
 from studio.engine.runs import files
 from studio.engine.runs.eventlog import JsonlWriter
@@ -126,8 +126,6 @@ class RunSession:
 def _ended_early(exc: Exception, token: StopToken, seconds: float) -> RunFinished:
     """The final event of a run that never began training: stopped during set-up, or bad
     input (its one line)."""
-    from studio.engine.training.steps import Stopped
-
     if isinstance(exc, Stopped) or token.stop_requested:
         status, message = RunStatus.STOPPED, "Stopped while setting up: nothing was trained."
     else:

@@ -11,13 +11,9 @@ from contextlib import AbstractContextManager, nullcontext
 import torch
 from torch import nn
 
-from studio.engine.control import StopToken
+from studio.engine.control import Stopped, StopToken
 from studio.engine.events import BatchEnded, EventSink
 from studio.engine.models.finetune import set_train_mode
-
-
-class Stopped(Exception):
-    """The stop token fired between two batches."""
 
 
 class NonFiniteLoss(Exception):

@@ -127,7 +127,7 @@ def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None, token
     """Everything before the first batch; a stop asked meanwhile raises :class:`Stopped`
     within a file read or a model step."""
     cfg, mcfg = config.train, config.model
-    index, skipped = trainable_index(config.data.sources, Edits.of(config.data))
+    index, skipped = trainable_index(config.data.sources, Edits.of(config.data), token)
     _check(token)
     paths, labels = index.paths, index.labels
     keys = content_keys(paths, token)
