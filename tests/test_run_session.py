@@ -157,3 +157,20 @@ def test_window_and_cli_write_the_same_run_folder(qtbot, tmp_path: Path, dataset
     assert set(files.RUN_FILES) <= listing(cli_dir)[0]
     split = json.loads((gui_dir / files.SPLIT).read_text())
     assert split == json.loads((cli_dir / files.SPLIT).read_text())
+
+
+def test_task_runner_waits_for_every_thread_within_one_deadline(qtbot):
+    import threading
+
+    from studio.qt.tasks import TaskRunner
+
+    release = threading.Event()
+    tasks = TaskRunner()
+    with qtbot.waitSignal(tasks.idle, timeout=10_000):
+        for _ in range(3):
+            tasks.start(release.wait)
+        started = time.perf_counter()
+        assert not tasks.wait_all(300)  # three stuck threads share one 0.3 s deadline
+        assert time.perf_counter() - started < 0.6 and tasks.busy
+        release.set()
+        assert tasks.wait_all(10_000) and not tasks.busy

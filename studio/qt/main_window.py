@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.events import RunStatus
+from studio.engine.runs import files
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
 from studio.qt.panels.dataset_browser import DatasetBrowserPanel
@@ -266,6 +268,7 @@ class MainWindow(QMainWindow):
 
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:
+        self.stack.setCurrentWidget(self.plots)  # laid out now, not in the burst after the scan
         self.model.add_sources(folders)
         self.statusBar().showMessage(f"Scanning {', '.join(f.name for f in folders)}…")
 
@@ -345,7 +348,6 @@ class MainWindow(QMainWindow):
         """Continue ``run_dir`` (default: the last run) from its last checkpoint."""
         from studio.config import ProjectConfig
         from studio.engine.events import from_dict
-        from studio.engine.runs import files
         from studio.engine.runs.eventlog import read_events
 
         run_dir = run_dir or self.last_run_dir
@@ -388,9 +390,6 @@ class MainWindow(QMainWindow):
             self.docks[name].widget().setEnabled(not training)
 
     def _can_resume(self) -> bool:
-        from studio.engine.events import RunStatus
-        from studio.engine.runs import files
-
         run = self.last_run_dir
         if run is None or not (run / files.LAST).is_file():
             return False
@@ -442,11 +441,11 @@ class MainWindow(QMainWindow):
             if event.best_epoch
             else "no epoch completed"
         )
-        if event.status == "finished":
+        if event.status == RunStatus.FINISHED:
             self.progress.setValue(self.progress.maximum())
             self.progress_label.setText("Done")
             self.result_label.setText(f"Finished in {_clock(event.seconds)}: {best}.")
-        elif event.status == "stopped":
+        elif event.status == RunStatus.STOPPED:
             self.progress_label.setText("Stopped")
             self.result_label.setText(f"Stopped after {_clock(event.seconds)}: {best}.")
         else:
