@@ -72,11 +72,26 @@ TRAIN_TIMEOUT = 120_000
 
 @pytest.fixture
 def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
+    return open_window(qtbot)
+
+
+def open_window(qtbot, **options) -> MainWindow:
+    """A shown main window that the test's end closes as a user does (waiting until it has
+    really gone) before pytest-qt deletes it."""
+    win = MainWindow(**options)
+    win.closed.connect(lambda: setattr(win, "gone", True))
+    qtbot.addWidget(win, before_close_func=lambda w: close_window(qtbot, w))
     win.show()
-    yield win
-    win.close()
+    return win
+
+
+def close_window(qtbot, win: MainWindow) -> None:
+    """Close as the user does and wait until the window has really gone: every worker ended,
+    none left running. Nothing to do for a window already closed."""
+    if not getattr(win, "gone", False):
+        with qtbot.waitSignal(win.closed, timeout=TRAIN_TIMEOUT):
+            win.close()
+    assert not win.isVisible()
     assert not win.controller.running
     assert not win.model.tasks.busy
 

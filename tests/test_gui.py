@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
+from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QPushButton, QWidget
 
@@ -112,21 +112,6 @@ def test_stop_takes_effect_within_two_seconds(qtbot, window, dataset: Path):
     assert window.progress_label.text() == "Stopped"
 
 
-def test_close_during_training_stops_the_worker(qtbot, dataset: Path):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    drop_folders(qtbot, win, [dataset])
-    set_knobs(win, epochs=200)
-    with qtbot.waitSignal(win.controller.batches_ended, timeout=TRAIN_TIMEOUT):
-        win.start_training()
-    thread = win.controller.thread
-    assert thread is not None and thread.isRunning()
-    win.close()
-    assert not thread.isRunning()
-    assert not win.model.tasks.busy
-
-
 def test_train_without_data_explains_instead_of_failing(qtbot, window):
     window.findChild(QPushButton, "trainButton").click()
     assert not window.training
@@ -134,16 +119,14 @@ def test_train_without_data_explains_instead_of_failing(qtbot, window):
 
 
 def test_startup_path_loads_plots_and_names_the_device(qtbot):
-    win = MainWindow(defer_plots=True)
-    qtbot.addWidget(win)
-    win.show()
+    win = open_window(qtbot, defer_plots=True)
     assert not win.plots.built
     with qtbot.waitSignal(win.device_detected, timeout=60_000):
         win.finish_startup()
     assert win.plots.built
     assert win.device_label.text().startswith("Device: ")
     assert "detecting" not in win.device_label.text()
-    win.close()
+    close_window(qtbot, win)
 
 
 def test_plots_keep_streaming_after_redraws(qtbot):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
+from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox, QTableWidget
 
 from studio.config import ProjectConfig
@@ -72,9 +72,7 @@ def test_project_round_trip_through_the_gui(qtbot, window, dataset: Path, tmp_pa
     assert window.windowTitle() == "pets-project — Studio"
     assert load_project(folder).config == config
 
-    other = MainWindow()
-    qtbot.addWidget(other)
-    other.show()
+    other = open_window(qtbot)
     try:
         with qtbot.waitSignal(other.model.dataset_changed, timeout=10_000):
             assert other.project.open(folder)
@@ -83,15 +81,14 @@ def test_project_round_trip_through_the_gui(qtbot, window, dataset: Path, tmp_pa
         assert other.windowTitle() == "pets-project — Studio"
         assert other.project.recent_projects()[0] == folder
     finally:
-        other.close()
-    third = MainWindow()  # as the app starts: the last project comes back
-    qtbot.addWidget(third)
+        close_window(qtbot, other)
+    third = open_window(qtbot)  # as the app starts: the last project comes back
     try:
         with qtbot.waitSignal(third.model.dataset_changed, timeout=10_000):
             assert third.project.reopen_last()
         assert third.model.config == config and third.project.folder == folder
     finally:
-        third.close()
+        close_window(qtbot, third)
 
 
 def test_autosave_unsaved_mark_and_the_close_question(qtbot, window, tmp_path: Path, monkeypatch):
@@ -112,7 +109,7 @@ def test_autosave_unsaved_mark_and_the_close_question(qtbot, window, tmp_path: P
     monkeypatch.setattr(project, "ask_unsaved", lambda: asked.append(1) or "cancel")
     assert not window.close() and window.isVisible() and asked == [1]
     monkeypatch.setattr(project, "ask_unsaved", lambda: "save")
-    assert window.close()
+    close_window(qtbot, window)
     assert load_project(tmp_path / "p").config.train.epochs == 12
     project.autosave_action.setChecked(True)
 

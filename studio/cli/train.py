@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from studio.config import AugmentConfig, ProjectConfig
 from studio.config.augment import PRESETS
 from studio.config.errors import explain
 from studio.config.schema import SECTIONS, SETTINGS
-from studio.engine.events import Event, Notice
 from studio.engine.models.catalog import CATALOG
 from studio.engine.training.resolve import Resolution, adopt, resolve
 from studio.errors import StudioError
@@ -281,12 +279,9 @@ def _train(args: argparse.Namespace) -> int:
     resolution = resolved(config)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
-    from studio.engine.runs.files import new_run_dir
-
-    run_dir = args.out or new_run_dir(Path("runs"))
     return run_training(
         resolution.config,
-        run_dir,
+        args.out,
         args.quiet,
         resume=args.resume is not None,
         notices=resolution.notices,
@@ -306,47 +301,44 @@ def resolved(config: ProjectConfig) -> Resolution:
 
 def run_training(
     config: ProjectConfig,
-    run_dir: Path,
+    run_dir: Path | None,
     quiet: bool,
     resume: bool = False,
-    record: Callable[[Event], None] | None = None,
+    project: Path | None = None,
     notices: tuple[str, ...] = (),
 ) -> int:
-    """Train headless into ``run_dir``: ``events.jsonl``, readable progress, Ctrl-C stops
-    after the batch. ``record`` also receives every event (a project's run history);
-    ``notices`` (the resolver's, e.g. lowered workers) are sent first."""
+    """Train headless through a :class:`RunSession` into ``run_dir`` (default: a new folder
+    under ``runs/``, or the project's ``runs/``), recorded in ``project``'s history when given;
+    readable progress, Ctrl-C stops after the batch. ``notices`` (the resolver's, e.g.
+    lowered workers) are sent first."""
     from studio.engine.control import StopToken
-    from studio.engine.runs.eventlog import JsonlWriter
-    from studio.engine.training.trainer import fit
+    from studio.engine.events import RunStatus
+    from studio.engine.training.session import RunSession
 
+    session = RunSession(
+        config,
+        run_dir,
+        runs_root=None if project else Path("runs"),
+        project=project,
+        resume=resume,
+        notices=notices,
+    )
     token = StopToken()
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
-    writer = JsonlWriter(run_dir / "events.jsonl")
-    printer = Printer(quiet=quiet)
-
-    def sink(event: Event) -> None:
-        writer(event)
-        if record is not None:
-            record(event)
-        printer(event)
-
     try:
-        for message in notices:
-            sink(Notice(message=message))
-        result = fit(config, sink, token, run_dir, resume=resume)
-    except StudioError:
-        raise
-    except Exception:
-        return 1
+        final = session.run(Printer(quiet=quiet), token)
     finally:
-        writer.close()
         signal.signal(signal.SIGINT, previous)
-    print(f"Run folder: {run_dir}")
-    return 0 if result.status == "finished" else 1
+    if session.started is None and final.status == RunStatus.FAILED:
+        raise StudioError(final.message)  # bad input found while setting up: one line
+    print(f"Run folder: {session.run_dir}")
+    return 0 if final.status == RunStatus.FINISHED else 1
 
 
 def _resumed_config(run_dir: Path) -> ProjectConfig:
-    path = run_dir / "config.json"
+    from studio.engine.runs.files import CONFIG
+
+    path = run_dir / CONFIG
     if not path.is_file():
         raise StudioError(f"{run_dir} is not a run folder: it has no config.json.")
     from studio.config.io import migrate
@@ -406,16 +398,13 @@ def _train_project(args: argparse.Namespace) -> int:
     resolution = resolved(config)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
-    config = resolution.config
-    from studio.engine.runs.files import new_run_dir
-    from studio.engine.runs.store import RunRecorder, RunStore
-
-    run_dir = args.out or new_run_dir(project.folder / "runs")
-    with RunStore(project.folder) as store:
-        recorder = RunRecorder(store, config.model_dump(mode="json"), run_dir)
-        return run_training(
-            config, run_dir, args.quiet, record=recorder, notices=resolution.notices
-        )
+    return run_training(
+        resolution.config,
+        args.out,
+        args.quiet,
+        project=project.folder,
+        notices=resolution.notices,
+    )
 
 
 def _given(value: Any) -> bool:

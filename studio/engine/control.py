@@ -5,6 +5,11 @@ from __future__ import annotations
 import threading
 
 
+class Stopped(Exception):
+    """Work ended early because its :class:`StopToken` asked (between batches, files or
+    set-up steps)."""
+
+
 class StopToken:
     """Shared between the thread asking and the worker doing the work.
 

@@ -6,8 +6,19 @@ The GUI receives them through a Qt signal; the CLI writes them to ``events.jsonl
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable
 from typing import Any, ClassVar
+
+
+class RunStatus(enum.StrEnum):
+    """Where a run stands; serialised as its plain string (``"stopped"``)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"  # every epoch ran, or early stopping ended it
+    STOPPED = "stopped"  # the user (Stop, closing the window, Ctrl-C) ended it
+    FAILED = "failed"  # an error ended it; the message says which
+    INTERRUPTED = "interrupted"  # the process died while it was running (found later)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -119,14 +130,17 @@ class Notice(Event):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunFinished(Event):
-    """Always the last event. ``status`` is ``finished``, ``stopped`` or ``failed``."""
+    """Always the last event. ``status`` is finished, stopped or failed."""
 
     name: ClassVar[str] = "run_finished"
-    status: str
+    status: RunStatus
     best_epoch: int | None
     best_val_acc: float | None
     seconds: float
     message: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))  # also from JSON's string
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

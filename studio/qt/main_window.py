@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.events import RunStatus
+from studio.engine.runs import files
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
 from studio.qt.panels.dataset_browser import DatasetBrowserPanel
@@ -57,10 +59,12 @@ class MainWindow(QMainWindow):
     """Studio's window. ``MainWindow()`` builds everything; ``defer_plots=True`` (used by
     ``studio`` at start-up) waits for :meth:`finish_startup` to load pyqtgraph.
 
-    ``device_detected(str)`` fires on the GUI thread once torch has loaded in the background.
+    ``device_detected(str)`` fires on the GUI thread once torch has loaded in the background;
+    ``closed()`` once the window has really closed (no worker left; see :meth:`closeEvent`).
     """
 
     device_detected = Signal(str)
+    closed = Signal()
 
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
@@ -76,6 +80,7 @@ class MainWindow(QMainWindow):
         self._speed = ""
         self._last_status: str | None = None
         self._stopped_early = False  # the coach's verdict says whether early stopping ended it
+        self._closing = False
         self._build_docks()
         self._build_central()
         self._build_menus()
@@ -230,6 +235,8 @@ class MainWindow(QMainWindow):
                 and self.tabs.setCurrentWidget(self.results)
             )
         )
+        self.controller.run_finished.connect(self._close_when_idle)
+        self.model.tasks.idle.connect(self._close_when_idle)
 
     def finish_startup(self) -> None:
         """After the window is visible: load the plots, then warm torch up in the background
@@ -246,9 +253,24 @@ class MainWindow(QMainWindow):
         )
         self.picker.load_catalogue()
         self.model.detect_machine()  # the settings resolver's loader workers follow it
+        self.device_detected.connect(self._warm_up, Qt.ConnectionType.SingleShotConnection)
+
+    def _warm_up(self) -> None:
+        """Once torch is in, import what a run and its evaluation need, while the user is
+        still browsing: importing them after Train (or a drop) would hold the GIL that the
+        window needs to repaint."""
+
+        def warm() -> None:
+            import torchvision.models  # noqa: F401
+
+            import studio.engine.results.evaluation
+            import studio.engine.training.trainer  # noqa: F401
+
+        self.model.tasks.start(warm)
 
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:
+        self.stack.setCurrentWidget(self.plots)  # laid out now, not in the burst after the scan
         self.model.add_sources(folders)
         self.statusBar().showMessage(f"Scanning {', '.join(f.name for f in folders)}…")
 
@@ -315,16 +337,16 @@ class MainWindow(QMainWindow):
         self._stopped_early = False
         self.plots.build()
         self.plots.reset()
-        runs = self.project.runs_folder() or runs_root()
-        from studio.engine.runs.files import new_run_dir
-
-        self.last_run_dir = new_run_dir(runs)
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
         resolution = self.model.resolution  # what the CLI would run for the same choices
-        self.controller.start(resolution.config, self.last_run_dir)
-        for notice in resolution.notices:  # e.g. loader workers lowered to what fits
-            self.statusBar().showMessage(notice, 15_000)
+        session = self.controller.start(
+            resolution.config,
+            runs_root=self.project.runs_folder() or runs_root(),
+            project=self.project.folder,
+            notices=resolution.notices,  # e.g. loader workers lowered to what fits
+        )
+        self.last_run_dir = session.run_dir
         self._set_training(True)
 
     def resume_training(self, run_dir: Path | None = None) -> None:
@@ -337,10 +359,10 @@ class MainWindow(QMainWindow):
         if self.controller.running or run_dir is None:
             return
         try:
-            config = ProjectConfig.model_validate_json((run_dir / "config.json").read_text())
+            config = ProjectConfig.model_validate_json((run_dir / files.CONFIG).read_text())
             past = [
                 from_dict(e)
-                for e in read_events(run_dir / "events.jsonl")
+                for e in read_events(run_dir / files.EVENTS)
                 if e.get("event") == "epoch_ended"
             ]
         except (OSError, ValueError) as exc:
@@ -353,7 +375,7 @@ class MainWindow(QMainWindow):
             self.plots.add_epoch(event)
         self.last_run_dir = run_dir
         self.progress_label.setText("Resuming…")
-        self.controller.start(config, run_dir, resume=True)
+        self.controller.start(config, run_dir, resume=True, project=self.project.folder)
         self._set_training(True)
 
     def _pause_toggled(self, paused: bool) -> None:
@@ -374,10 +396,9 @@ class MainWindow(QMainWindow):
 
     def _can_resume(self) -> bool:
         run = self.last_run_dir
-        if run is None or not (run / "last.json").is_file():
+        if run is None or not (run / files.LAST).is_file():
             return False
-        final = self._last_status
-        return final in ("stopped", "failed", "interrupted")
+        return self._last_status in (RunStatus.STOPPED, RunStatus.FAILED, RunStatus.INTERRUPTED)
 
     def _run_started(self, event) -> None:
         self._run_started_at = time.perf_counter()
@@ -431,12 +452,12 @@ class MainWindow(QMainWindow):
             if event.best_epoch
             else "no epoch completed"
         )
-        if event.status == "finished":
+        if event.status == RunStatus.FINISHED:
             self.progress.setValue(self.progress.maximum())
             self.progress_label.setText("Done")
             how = f" {event.message}" if event.message else ""
             self.result_label.setText(f"Finished in {_clock(event.seconds)}: {best}.{how}")
-        elif event.status == "stopped":
+        elif event.status == RunStatus.STOPPED:
             self.progress_label.setText("Stopped")
             self.result_label.setText(f"Stopped after {_clock(event.seconds)}: {best}.")
         else:
@@ -457,10 +478,30 @@ class MainWindow(QMainWindow):
         self.device_label.setText(f"Device: {name}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop training and background work before the window goes away."""
-        self.controller.shutdown()
-        self.model.tasks.close()
+        """The window goes away only once no worker lives. The first close (after the
+        unsaved-changes question) asks training and background work to stop: a run ends as
+        "stopped" and keeps its best epoch. Until every worker has ended, the window stays,
+        greyed out, and closes itself then; the event loop never waits."""
+        if not self._closing:
+            if not self.project.may_close():
+                event.ignore()
+                return
+            self._closing = True
+            self.controller.stop()
+            self.model.tasks.close()
+            self.project.shutdown()
+        if self.controller.running or self.model.tasks.busy:
+            event.ignore()
+            for widget in (self.centralWidget(), *self.docks.values()):
+                widget.setEnabled(False)
+            self.statusBar().showMessage("Closing: waiting for the run to stop and save…")
+            return
         super().closeEvent(event)
+        self.closed.emit()
+
+    def _close_when_idle(self) -> None:
+        if self._closing and not (self.controller.running or self.model.tasks.busy):
+            self.close()
 
 
 def _clock(seconds: float) -> str:

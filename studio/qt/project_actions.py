@@ -1,5 +1,6 @@
 """Projects in the window: File → New / Open / Save / Save As / Recent, autosave, the title's
-unsaved mark, the close question, and recording the window's runs in the project's history.
+unsaved mark, the close question, and the Runs tab over the project's history (each run's
+:class:`~studio.engine.training.session.RunSession` records itself there).
 
 Everything lives here so the main window only creates one :class:`ProjectActions`. Without an
 open project the window works as before (runs go under ``runs_root()``, nothing is recorded).
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
@@ -24,7 +25,7 @@ from studio.config.io import (
     relocate,
     save_project,
 )
-from studio.engine.runs.store import RunRecorder, RunStore
+from studio.engine.runs.store import RunStore
 from studio.errors import StudioError
 from studio.qt.panels.runs import RunsPanel
 
@@ -58,7 +59,7 @@ class ProjectActions(QObject):
         self.folder: Path | None = None
         self.dirty = False
         self._store: RunStore | None = None
-        self._recorder: RunRecorder | None = None
+        self._shut = False
         self._loading = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -70,11 +71,9 @@ class ProjectActions(QObject):
         window.tabs.addTab(self.runs, "Runs")
         self._build_menu(window.menuBar().actions()[0].menu())
         self.model.config_changed.connect(self._edited)
-        controller = window.controller
-        controller.run_started.connect(self._run_started)
-        controller.epoch_ended.connect(self._record)
-        controller.run_finished.connect(self._run_finished)
-        window.installEventFilter(self)
+        controller = window.controller  # the run's session records it; the tab shows it
+        controller.run_started.connect(lambda event: self.runs.refresh())
+        controller.run_finished.connect(lambda event: self.runs.refresh())
         self._update_title()
 
     # -- menu -----------------------------------------------------------------------------
@@ -199,8 +198,8 @@ class ProjectActions(QObject):
 
     @property
     def store(self) -> RunStore | None:
-        """The open project's run history (opened on first use)."""
-        if self._store is None and self.folder is not None:
+        """The open project's run history (opened on first use; none once shut down)."""
+        if self._store is None and self.folder is not None and not self._shut:
             try:
                 self._store = RunStore(self.folder)
             except StudioError as exc:
@@ -371,41 +370,13 @@ class ProjectActions(QObject):
             return self.save()
         return decision == "discard"
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            if not self.may_close():
-                event.ignore()
-                return True
-            self._timer.stop()
-            self._close_store()
-        return super().eventFilter(watched, event)
+    def shutdown(self) -> None:
+        """The window is closing: no more autosaves, the history closed."""
+        self._shut = True
+        self._timer.stop()
+        self._close_store()
 
     def _close_store(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
-
-    # -- recording the window's runs ------------------------------------------------------
-    def _run_started(self, event: Any) -> None:
-        store = self.store
-        config = self.window.controller.config
-        if store is None or config is None:
-            self._recorder = None
-            return
-        self._recorder = RunRecorder(
-            store, config.model_dump(mode="json"), self.window.last_run_dir
-        )
-        self._record(event)
-
-    def _record(self, event: Any) -> None:
-        if self._recorder is not None:
-            try:
-                self._recorder(event)
-            except Exception as exc:  # the history must never break training
-                self.window.show_message(f"The run could not be recorded: {exc}")
-                self._recorder = None
-
-    def _run_finished(self, event: Any) -> None:
-        self._record(event)
-        self._recorder = None
-        self.runs.refresh()

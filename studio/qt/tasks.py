@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal, Slot
+
+WORKER_NICE = 10  # Linux: how much less CPU a worker thread gets than the GUI thread
+
+
+def yield_to_gui() -> None:
+    """Make the calling worker thread give way to the GUI thread when both want a core, so
+    the window repaints on time while training or decoding keeps every core busy. Linux
+    gives threads their own niceness, inherited by the threads they start (torch's);
+    elsewhere ``QThread.start(LowPriority)`` does the same."""
+    if sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        with contextlib.suppress(OSError):  # not allowed: it runs at the GUI's priority
+            nice = min(19, os.getpriority(os.PRIO_PROCESS, tid) + WORKER_NICE)
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+
+
+def start_low(thread: QThread) -> None:
+    """Start a worker below the GUI thread's priority (see :func:`yield_to_gui`)."""
+    thread.start(QThread.Priority.LowPriority)
 
 
 class FunctionThread(QThread):
@@ -22,6 +45,7 @@ class FunctionThread(QThread):
         self.stop: Callable[[], None] | None = None
 
     def run(self) -> None:
+        yield_to_gui()
         try:
             result = self._fn()
         except Exception as exc:
@@ -35,7 +59,10 @@ class TaskRunner(QObject):
 
     The callbacks given to :meth:`start` run on the GUI thread: the worker's signals are
     connected to this object's slots, which Qt queues onto the thread this object lives in.
+    ``idle()`` fires on the GUI thread when the last running task has ended.
     """
+
+    idle = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,7 +88,7 @@ class TaskRunner(QObject):
         thread.failed.connect(self._failed)
         thread.finished.connect(self._finished)
         self._threads.add(thread)
-        thread.start()
+        start_low(thread)
         return thread
 
     @property
@@ -74,16 +101,19 @@ class TaskRunner(QObject):
             if thread.stop is not None:
                 thread.stop()
 
-    def close(self, timeout_ms: int = 10_000) -> bool:
-        """For window close: refuse new work, stop what can stop, wait for the rest."""
+    def close(self) -> None:
+        """For window close: refuse new work and ask what can stop to stop (no waiting:
+        :attr:`busy` and ``idle()`` tell when everything has ended)."""
         self._closed = True
-        return self.wait_all(timeout_ms)
+        self.stop_all()
 
     def wait_all(self, timeout_ms: int = 10_000) -> bool:
-        """Stop what can be stopped, then block until every thread has finished; ``False``
-        if one is still running."""
+        """Stop what can be stopped, then block until every thread has finished, all within
+        one deadline; ``False`` if one is still running then."""
         self.stop_all()
-        return all(t.wait(timeout_ms) for t in list(self._threads))
+        deadline = QDeadlineTimer(timeout_ms)
+        ended = [t.wait(deadline) for t in list(self._threads)]  # each waits what is left
+        return all(ended)
 
     @Slot(object)
     def _succeeded(self, result: Any) -> None:
@@ -103,3 +133,5 @@ class TaskRunner(QObject):
         if isinstance(thread, FunctionThread):
             thread.wait()  # `finished` fires just before the thread really exits
             self._threads.discard(thread)
+            if not self.busy:
+                self.idle.emit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -19,67 +20,38 @@ from studio.engine.events import (
     OverfittingCleared,
     RunFinished,
     RunStarted,
+    RunStatus,
 )
+from studio.engine.training.session import RunSession
+from studio.qt.tasks import start_low, yield_to_gui
 
 COALESCE_SECONDS = 0.05  # per-batch events reach the GUI at most 20 times a second
 
 
 class TrainingThread(QThread):
-    """Runs :func:`~studio.engine.training.trainer.fit`; ``events(list)`` comes from this thread."""
+    """Runs one :class:`RunSession` (set-up included, so the window never waits for it);
+    ``events(list)`` is emitted from this thread."""
 
     events = Signal(object)
 
-    def __init__(
-        self, config: ProjectConfig, run_dir: Path | None, token: StopToken, resume: bool = False
-    ) -> None:
+    def __init__(self, session: RunSession, token: StopToken) -> None:
         super().__init__()
-        self.resume = resume
-        self.config = config
-        self.run_dir = run_dir
+        self.session = session
         self.token = token
-        self.error: str | None = None
         self._buffer: list[Event] = []
         self._last_flush = 0.0
-        self._finished_seen = False
 
     def run(self) -> None:
-        started = time.perf_counter()
-        try:
-            from studio.engine.runs.eventlog import JsonlWriter
-            from studio.engine.training.trainer import fit
-
-            writer = JsonlWriter(self.run_dir / "events.jsonl") if self.run_dir else None
-            try:
-                fit(self.config, self._sink(writer), self.token, self.run_dir, self.resume)
-            finally:
-                if writer:
-                    writer.close()
-        except Exception as exc:
-            self.error = str(exc) or type(exc).__name__
-            if not self._finished_seen:  # bad input: fit raised before run_started
-                self._buffer.append(
-                    RunFinished(
-                        status="failed",
-                        best_epoch=None,
-                        best_val_acc=None,
-                        seconds=time.perf_counter() - started,
-                        message=self.error,
-                    )
-                )
+        yield_to_gui()
+        self.session.run(self._sink, self.token)
         self._flush()
 
-    def _sink(self, writer):
-        def sink(event: Event) -> None:
-            if writer is not None:
-                writer(event)
-            self._finished_seen |= isinstance(event, RunFinished)
-            self._buffer.append(event)
-            now = time.monotonic()
-            if not isinstance(event, BatchEnded) or now - self._last_flush > COALESCE_SECONDS:
-                self._flush()
-                self._last_flush = now
-
-        return sink
+    def _sink(self, event: Event) -> None:
+        self._buffer.append(event)
+        now = time.monotonic()
+        if not isinstance(event, BatchEnded) or now - self._last_flush > COALESCE_SECONDS:
+            self._flush()
+            self._last_flush = now
 
     def _flush(self) -> None:
         if self._buffer:
@@ -93,8 +65,9 @@ class TrainingController(QObject):
     ``run_started(RunStarted)``, ``batches_ended(list[BatchEnded])``,
     ``epoch_ended(EpochEnded)``, ``coach_spoke(CoachSaid | OverfittingCleared | CoachVerdict)``,
     ``noticed(Notice)``, and
-    ``run_finished(RunFinished)``, emitted exactly once per
-    :meth:`start`, after the worker thread has ended (status finished, stopped or failed).
+    ``run_finished(RunFinished)``, emitted exactly once per :meth:`start`, after the worker
+    thread has ended and the session has closed the run's history and log (status finished,
+    stopped or failed).
     """
 
     run_started = Signal(object)
@@ -109,6 +82,7 @@ class TrainingController(QObject):
         self.thread: TrainingThread | None = None
         self.token: StopToken | None = None
         self.config: ProjectConfig | None = None
+        self.session: RunSession | None = None
         self._final: RunFinished | None = None
 
     @property
@@ -116,17 +90,37 @@ class TrainingController(QObject):
         return self.thread is not None
 
     def start(
-        self, config: ProjectConfig, run_dir: Path | None = None, resume: bool = False
-    ) -> None:
+        self,
+        config: ProjectConfig,
+        run_dir: Path | None = None,
+        resume: bool = False,
+        *,
+        runs_root: Path | None = None,
+        project: Path | None = None,
+        notices: Sequence[str] = (),
+    ) -> RunSession:
+        """Start a run of ``config`` (complete, as resolved) on the worker; everything from
+        scanning the images to the first batch happens there. ``notices`` (the resolver's)
+        open the run's event stream."""
         if self.running:
             raise RuntimeError("Training is already running.")
-        self.config = config.model_copy(deep=True)  # later edits wait for the next run
+        session = RunSession(
+            config,
+            run_dir,
+            runs_root=runs_root,
+            project=project,
+            resume=resume,
+            notices=notices,
+        )
+        self.session = session
+        self.config = session.config  # later edits wait for the next run
         self.token = StopToken()
         self._final = None
-        self.thread = TrainingThread(self.config, run_dir, self.token, resume)
+        self.thread = TrainingThread(session, self.token)
         self.thread.events.connect(self._on_events)
         self.thread.finished.connect(self._on_thread_finished)
-        self.thread.start()
+        start_low(self.thread)
+        return session
 
     def stop(self) -> None:
         """Ask the worker to stop at the next batch (it answers within a batch)."""
@@ -144,13 +138,6 @@ class TrainingController(QObject):
     @property
     def paused(self) -> bool:
         return self.token is not None and self.token.paused
-
-    def shutdown(self, timeout_ms: int = 15_000) -> bool:
-        """Stop and wait for the worker, for window close; ``True`` once it has ended."""
-        if self.thread is None:
-            return True
-        self.stop()
-        return self.thread.wait(timeout_ms)
 
     @Slot(object)
     def _on_events(self, events: list[Event]) -> None:
@@ -178,7 +165,7 @@ class TrainingController(QObject):
         if thread is not None:
             thread.wait()
         final = self._final or RunFinished(
-            status="failed",
+            status=RunStatus.FAILED,
             best_epoch=None,
             best_val_acc=None,
             seconds=0.0,

@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from studio.engine.control import StopToken
 from studio.engine.models.catalog import get_spec
 from studio.errors import StudioError
 
@@ -42,12 +43,14 @@ def create_model(
     weights: str = "none",
     dropout: float = 0.2,
     image_size: int | None = None,
+    token: StopToken | None = None,
 ) -> nn.Module:
     """Create ``name`` for ``num_classes`` classes, with a fresh dropout + linear head.
 
     ``weights`` is ``"none"`` (random), ``"imagenet"`` (torchvision's default weights,
     downloaded into the torch cache on first use) or the path of a weights file
     (``.pth``/``.pt`` state dict or ``.safetensors``), loaded without running any pickle code.
+    A download stops when ``token`` asks.
     """
     spec = get_spec(name)
     if spec.torchvision_name is None:
@@ -70,7 +73,7 @@ def create_model(
     if weights == "imagenet":
         from studio.engine.models.weights import load_imagenet
 
-        model.load_state_dict(load_imagenet(spec))
+        model.load_state_dict(load_imagenet(spec, token=token))
     elif weights != "none":
         _load_weights_file(model, Path(weights))
     _replace_head(model, num_classes, dropout)

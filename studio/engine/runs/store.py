@@ -19,13 +19,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted
+from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted, RunStatus
 from studio.engine.runs import files
 from studio.errors import StudioError
 
 DB_FILE = "runs.sqlite"
 STORE_VERSION = 1  # PRAGMA user_version: bump with a migration when the tables change
-STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_second")
 PACKAGES = ("torch", "torchvision", "albumentations", "studio")
 
@@ -67,7 +66,7 @@ class RunRecord:
 
     id: int
     name: str
-    status: str
+    status: RunStatus
     started_at: float
     ended_at: float | None
     duration: float | None
@@ -87,7 +86,7 @@ class RunRecord:
     def resumable(self) -> bool:
         """Stopped, failed or interrupted, with a last checkpoint on disk to continue from."""
         return (
-            self.status in ("stopped", "failed", "interrupted")
+            self.status in (RunStatus.STOPPED, RunStatus.FAILED, RunStatus.INTERRUPTED)
             and bool(self.run_dir)
             and (Path(self.run_dir) / files.LAST).is_file()
         )
@@ -168,13 +167,19 @@ class RunStore:
 
     def _mark_interrupted(self) -> list[int]:
         """Runs left ``running`` by a process that is gone become ``interrupted``."""
-        rows = self._db.execute("SELECT id, pid, host FROM runs WHERE status='running'").fetchall()
+        rows = self._db.execute(
+            "SELECT id, pid, host FROM runs WHERE status=?", (RunStatus.RUNNING,)
+        ).fetchall()
         dead = [r["id"] for r in rows if not _alive(r["pid"], r["host"])]
         with self._tx():
             for run_id in dead:
                 self._db.execute(
-                    "UPDATE runs SET status='interrupted', message=? WHERE id=?",
-                    ("The process ended during training (crash, kill or power loss).", run_id),
+                    "UPDATE runs SET status=?, message=? WHERE id=?",
+                    (
+                        RunStatus.INTERRUPTED,
+                        "The process ended during training (crash, kill or power loss).",
+                        run_id,
+                    ),
                 )
         return dead
 
@@ -193,9 +198,10 @@ class RunStore:
         with self._tx():
             cursor = self._db.execute(
                 "INSERT INTO runs (name, status, started_at, config, split, device, model, "
-                "versions, run_dir, pid, host) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "versions, run_dir, pid, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     name or "",
+                    RunStatus.RUNNING,
                     now,
                     json.dumps(config),
                     json.dumps(split or {}),
@@ -223,10 +229,18 @@ class RunStore:
             return None
         with self._tx():
             self._db.execute(
-                "UPDATE runs SET status='running', message='', ended_at=NULL, pid=? WHERE id=?",
-                (os.getpid(), row[0]),
+                "UPDATE runs SET status=?, message='', ended_at=NULL, pid=?, host=? WHERE id=?",
+                (RunStatus.RUNNING, os.getpid(), socket.gethostname(), row[0]),
             )
         return int(row[0])
+
+    def set_started(self, run_id: int, model: str, device: str, split: dict[str, Any]) -> None:
+        """What a run learnt once set up: the model, the device and the split."""
+        with self._tx():
+            self._db.execute(
+                "UPDATE runs SET model=?, device=?, split=? WHERE id=?",
+                (model, device, json.dumps(split), run_id),
+            )
 
     def add_epoch(self, run_id: int, epoch: int, metrics: dict[str, float], best: int) -> None:
         """Record one epoch's metrics and the best epoch so far."""
@@ -244,11 +258,14 @@ class RunStore:
                 )
 
     def finish_run(
-        self, run_id: int, status: str, message: str = "", artifacts: dict[str, str] | None = None
+        self,
+        run_id: int,
+        status: RunStatus | str,
+        message: str = "",
+        artifacts: dict[str, str] | None = None,
     ) -> None:
         """Close a run with its final status, end time, duration and file paths."""
-        if status not in STATUSES:
-            raise ValueError(f"unknown status {status!r}")
+        status = RunStatus(status)  # an unknown status raises ValueError
         now = time.time()
         with self._tx():
             self._db.execute(
@@ -319,14 +336,16 @@ def _record(row: sqlite3.Row) -> RunRecord:
         data[key] = json.loads(data[key] or "{}")
     data.pop("pid", None)
     data.pop("host", None)
+    data["status"] = RunStatus(data["status"])
     return RunRecord(**data)
 
 
 class RunRecorder:
     """An event sink that records one training run into a :class:`RunStore`.
 
-    It opens the run on ``run_started`` (reading ``split.json`` that the trainer wrote), adds
-    a row per ``epoch_ended`` and closes the run on ``run_finished``; other events pass."""
+    :meth:`begin` opens the run before set-up (so a run stopped or killed while it loads is
+    listed too); otherwise ``run_started`` opens it. ``run_started`` adds the split (from the
+    ``split.json`` the trainer wrote), each ``epoch_ended`` a row, ``run_finished`` closes it."""
 
     def __init__(
         self, store: RunStore, config: dict[str, Any], run_dir: Path | None, name: str = ""
@@ -337,10 +356,20 @@ class RunRecorder:
         self.name = name
         self.run_id: int | None = None
 
+    def begin(self, model: str = "", resume: bool = False) -> int:
+        """Open the run now as ``running`` (``resume``: reopen the one kept in ``run_dir``)."""
+        if resume and self.run_dir is not None:
+            self.run_id = self.store.reopen_run(self.run_dir)
+        if self.run_id is None:
+            self.run_id = self.store.create_run(
+                self.config, self.run_dir or "", self.name, model=model
+            )
+        return self.run_id
+
     def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted) and event.start_epoch > 1 and self.run_dir is not None:
-            self.run_id = self.store.reopen_run(self.run_dir)  # a resumed run goes on
-        if isinstance(event, RunStarted) and self.run_id is None:
+        if isinstance(event, RunStarted):
+            if self.run_id is None:
+                self.begin(event.model, resume=event.start_epoch > 1)
             split = {
                 "classes": list(event.classes),
                 "train_images": event.train_images,
@@ -349,14 +378,7 @@ class RunRecorder:
                 "skipped_images": event.skipped_images,
                 "counts": self._split_counts(),
             }
-            self.run_id = self.store.create_run(
-                self.config,
-                self.run_dir or "",
-                self.name,
-                model=event.model,
-                device=event.device,
-                split=split,
-            )
+            self.store.set_started(self.run_id, event.model, event.device, split)
         elif isinstance(event, EpochEnded) and self.run_id is not None:
             metrics = {k: float(getattr(event, k)) for k in METRICS}
             self.store.add_epoch(self.run_id, event.epoch, metrics, event.best_epoch)

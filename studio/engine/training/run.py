@@ -15,7 +15,7 @@ from torch.utils.data import TensorDataset
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
 from studio.engine.data.loaders import ImageDataset, SeededSampler, make_loader
-from studio.engine.events import EpochEnded, EventSink, Notice
+from studio.engine.events import EpochEnded, EventSink, Notice, RunStatus
 from studio.engine.models.factory import head_module
 from studio.engine.runs import checkpoints
 from studio.engine.training import feature_cache
@@ -25,7 +25,7 @@ from studio.engine.training.run_data import train_loader
 
 @dataclasses.dataclass
 class RunResult:
-    status: str
+    status: RunStatus
     best_epoch: int | None
     best_val_acc: float | None
     history: list[EpochEnded]

@@ -10,14 +10,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from studio.engine.control import StopToken
+from studio.engine.control import Stopped, StopToken
 from studio.engine.events import BatchEnded, EventSink
 from studio.engine.models.finetune import set_train_mode
 from studio.engine.models.inference import infer, to_device
-
-
-class Stopped(Exception):
-    """The stop token fired between two batches."""
 
 
 class NonFiniteLoss(Exception):

@@ -22,7 +22,7 @@ from studio.config import ProjectConfig
 from studio.engine.control import StopToken
 from studio.engine.data.splits import DataSplit, split_dataset
 from studio.engine.device import device_label, pick_device
-from studio.engine.events import EpochEnded, EventSink, Notice, RunFinished, RunStarted
+from studio.engine.events import EpochEnded, EventSink, Notice, RunFinished, RunStarted, RunStatus
 from studio.engine.machine import Machine
 from studio.engine.models.factory import create_model
 from studio.engine.models.finetune import apply_strategy, trainable_summary
@@ -46,11 +46,13 @@ def fit(
     resume: bool = False,
     callbacks: list[Callback] | None = None,
 ) -> RunResult:
-    """Train as ``config`` says. Bad input raises :class:`StudioError` before any event;
-    once ``run_started`` is sent, ``run_finished`` always follows (finished, stopped, failed).
-    ``resume`` continues ``run_dir``'s last checkpoint."""
+    """Train as ``config`` says. Bad input raises :class:`StudioError` and a stop during
+    set-up raises :class:`Stopped`, both before any event; once ``run_started`` is sent,
+    ``run_finished`` always follows (finished, stopped, failed). ``resume`` continues
+    ``run_dir``'s last checkpoint. Front ends run it through a
+    :class:`~studio.engine.training.session.RunSession`."""
     token = token or StopToken()
-    run = _prepare(config, sink, run_dir)
+    run = _prepare(config, sink, run_dir, token)
     if resume and (run_dir is None or not checkpoints.has_checkpoint(run_dir)):
         raise StudioError(f"Nothing to resume in {run_dir}: it has no checkpoint.")
     cfg = config.train
@@ -79,7 +81,7 @@ def fit(
         )
     )
     started = time.perf_counter()
-    status, message = "finished", ""
+    status, message = RunStatus.FINISHED, ""
     try:
         if feature_cache.applies(config):
             run.use_cached_features(token)
@@ -102,10 +104,10 @@ def fit(
             epoch += 1
         message = run.stop_message
     except Stopped:
-        status = "stopped"
+        status = RunStatus.STOPPED
     except NonFiniteLoss as exc:
         status, message = (
-            "failed",
+            RunStatus.FAILED,
             (
                 f"The loss became NaN or infinite at epoch {exc.epoch}, batch {exc.batch}: the "
                 f"learning rate is probably too high (try 3–10× lower). Training stopped; the "
@@ -113,7 +115,7 @@ def fit(
             ),
         )
     except Exception as exc:
-        status, message = "failed", _explain(exc)
+        status, message = RunStatus.FAILED, _explain(exc)
         _end(run, hooks, status, started, message)
         raise
     return _end(run, hooks, status, started, message)
@@ -127,19 +129,28 @@ def _coach_settings(config: ProjectConfig) -> CoachSettings:
 def _prepare(
     config: ProjectConfig, sink: EventSink, run_dir: Path | None, token: StopToken | None = None
 ) -> Run:
-    """Build the run: the one split, the model, the data and loaders. Raises
-    :class:`Stopped` when ``token`` stops it while the files are hashed."""
+    """Everything before the first batch: the one split, the model, the data and loaders. A
+    stop asked meanwhile raises :class:`Stopped` within a file read or a model step."""
+    token = token or StopToken()
     cfg, mcfg = config.train, config.model
     resolve.check(config)  # contradicting choices fail before any work
     split = split_dataset(config.data, cfg.seed, token=token, require=True)
     if split is None:
         raise Stopped
     index = split.index
+    _check(token)
     _seed_everything(cfg.seed)
     device = pick_device(cfg.device)
+    _check(token)
     model = create_model(
-        mcfg.name, len(index.classes), mcfg.weights, mcfg.dropout, image_size=cfg.image_size
+        mcfg.name,
+        len(index.classes),
+        mcfg.weights,
+        mcfg.dropout,
+        image_size=cfg.image_size,
+        token=token,
     )
+    _check(token)
     groups = apply_strategy(
         model,
         mcfg.strategy,
@@ -193,6 +204,11 @@ def _workers(requested: int | str, device: torch.device, sink: EventSink) -> int
     if requested != "auto" and count < int(requested):
         sink(Notice(message=f"Loader workers {count}: {why}."))
     return count
+
+
+def _check(token: StopToken) -> None:
+    if token.should_stop():
+        raise Stopped
 
 
 def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:
@@ -250,7 +266,9 @@ def _halve_batch(run: Run) -> None:
     run.build_loaders(smaller)
 
 
-def _end(run: Run, hooks: list[Callback], status: str, started: float, message: str) -> RunResult:
+def _end(
+    run: Run, hooks: list[Callback], status: RunStatus, started: float, message: str
+) -> RunResult:
     if run.best_state is not None:
         run.model.load_state_dict(run.best_state)  # the run keeps its best epoch
     for hook in hooks:

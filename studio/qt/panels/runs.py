@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.events import RunStatus
 from studio.engine.runs.store import RunRecord, RunStore
 from studio.qt.panels.run_compare import RunCompareView
 
@@ -145,7 +146,7 @@ class RunsPanel(QWidget):
                 if not editable:
                     flags &= ~Qt.ItemFlag.ItemIsEditable
                 item.setFlags(flags)
-                if column == STATUS and record.status == "interrupted":
+                if column == STATUS and record.status == RunStatus.INTERRUPTED:
                     item.setToolTip(record.message or "The process ended during training.")
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
