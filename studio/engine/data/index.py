@@ -211,7 +211,7 @@ def usable_index(
         require_trainable(index, sources)
     keep = []
     for i, path in enumerate(index.paths):
-        if token is not None and i % 64 == 0 and token.should_stop():
+        if token is not None and token.should_stop():
             return None
         if probe(path) is None:
             keep.append(i)
