@@ -9,20 +9,22 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
+from studio.desktop import APP_ID
 from studio.resources import resource_path
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
-    """The QApplication, with Studio's name, icon and style sheet."""
+    """The QApplication, with Studio's name, icon, palette and style sheet."""
+    from studio.qt.theme import theme
+
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Studio")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)  # Wayland and docks match the window to its menu entry
     icon = resource_path("icons", "studio.svg")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    style = resource_path("style.qss")
-    if style.is_file():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    theme()  # light or dark, as the user chose or the system is
     return app
 
 
@@ -37,8 +39,11 @@ def show_main_window(app: QApplication):
 
 
 def run() -> int:
+    from studio.qt.tour import maybe_start
+
     app = create_app()
     window = show_main_window(app)
     QTimer.singleShot(0, window.finish_startup)
     QTimer.singleShot(0, window.project.reopen_last)  # the last project comes back
+    QTimer.singleShot(0, lambda: maybe_start(window))  # the first-run tour
     return app.exec()
