@@ -91,8 +91,12 @@ def test_dark_mode_switches_every_panel_and_plot(window, default_theme):
     assert _lightness(window.results.matrix.table.item(0, 1).background().color()) > 200
 
 
-def test_follow_system_is_the_default_choice(window):
+def test_follow_system_is_the_default_and_follows_a_change(window, default_theme, monkeypatch):
     assert window.findChild(QAction, "themeSystemAction").isChecked()
+    current = theme()
+    monkeypatch.setattr(current, "system_is_dark", lambda: True)  # the desktop turns dark
+    QApplication.instance().styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert is_dark(window) and is_dark(window.docks["modelPicker"].widget())
 
 
 def _press(window, keys: str) -> None:

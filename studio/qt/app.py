@@ -33,6 +33,8 @@ def show_main_window(app: QApplication):
     from studio.qt.main_window import MainWindow
 
     window = MainWindow(defer_plots=True)
+    screen = window.screen().availableGeometry().size()  # at 150 % a laptop has 1280x720
+    window.resize(window.size().boundedTo(screen))
     window.show()
     app.processEvents()  # get the first frame on screen before loading anything heavy
     return window
