@@ -50,6 +50,10 @@ def test_wheel_installs_with_uv_tool_and_trains_on_its_sample(tmp_path: Path):
     )  # fmt: skip
     studio = tmp_path / "bin" / "studio"
     assert _run(studio, "--version", env=env).stdout.strip() == f"studio {__version__}"
+    menu = {**env, "XDG_DATA_HOME": str(tmp_path / "share")}
+    _run(studio, "--install-desktop-entry", env=menu)  # the wheel carries resources/linux too
+    entry = desktop.installed_files(tmp_path / "share")[0].read_text()
+    assert f"Exec={studio}\n" in entry
 
     python = tmp_path / "tools" / "studio" / "bin" / "python"
     where = "from studio.resources import sample_dataset as s; print(s())"
