@@ -129,7 +129,8 @@ class ShortcutsDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
-        self.resize(self.fontMetrics().averageCharWidth() * 70, self.sizeHint().height() + 200)
+        rows_height = self.table.verticalHeader().length() + self.table.horizontalHeader().height()
+        self.resize(self.fontMetrics().averageCharWidth() * 100, rows_height + 40)
 
 
 def term_near_pointer_or_focus() -> str | None:
