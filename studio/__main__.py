@@ -13,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
         from studio.qt.app import run
 
         return run()
+    if argv == ["--smoke-test"]:  # hidden: packaging/build.sh checks a bundle with it
+        from studio.qt.smoke import run as smoke_test
+
+        return smoke_test()
     from studio.cli.main import main as cli_main
 
     return cli_main(argv)

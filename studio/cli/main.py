@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studio.cli import evaluate, export, models, predict, runs, scan, train
+from studio import __version__
+from studio.cli import desktop, evaluate, export, models, predict, runs, scan, train
 from studio.errors import StudioError
 
 COMMANDS = {
@@ -26,15 +27,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="studio", description="Studio: train image classifiers. No arguments opens the app."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"studio {__version__}")
+    desktop.add_arguments(parser)
+    sub = parser.add_subparsers(dest="command")
     for command in COMMANDS.values():
         command.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
+        if desktop.requested(args):
+            return desktop.run(args)
+        if args.command is None:
+            parser.error("name a command, or run studio with no arguments to open the app")
         return COMMANDS[args.command].run(args)
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)

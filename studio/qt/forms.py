@@ -23,17 +23,29 @@ from PySide6.QtWidgets import (
 )
 
 from studio.config.errors import field_bounds as bounds
+from studio.qt.glossary import FIELD_TERMS, TERMS
 
 AUTO = -1  # the spin-box value shown as "auto" for ``int | Literal["auto"]`` fields
 SPIN_MAX = 2**31 - 1  # a QSpinBox holds a 32-bit int
+_GLOSSARY: dict[int, str] = {}  # id(FieldInfo) -> its glossary entry, filled by field()
 
 
 def field(section: type[BaseModel], name: str) -> FieldInfo:
-    return section.model_fields[name]
+    info = section.model_fields[name]
+    augment_step = section.__module__ == "studio.config.augment"
+    term = "augmentation" if augment_step else FIELD_TERMS.get(name)
+    if term:
+        _GLOSSARY[id(info)] = term
+    return info
 
 
 def tooltip(info: FieldInfo) -> str:
-    return f"<b>{info.title}</b><br>{info.description}"
+    """Title, plain-words help and a link to the glossary entry (F1 opens it)."""
+    text = f"<b>{info.title}</b><br>{info.description}"
+    term = _GLOSSARY.get(id(info))
+    if term:
+        text += f'<br><a href="glossary:{term}">{TERMS[term].title}</a> in the glossary: press F1'
+    return text
 
 
 def number_input(section: type[BaseModel], name: str, object_name: str) -> QAbstractSpinBox:

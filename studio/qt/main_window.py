@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.events import RunStatus
 from studio.engine.runs import files
+from studio.qt.help import install as install_help
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
 from studio.qt.panels.dataset_browser import DatasetBrowserPanel
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.project = ProjectActions(self)  # File → projects, the Runs tab, run recording
+        self.help = install_help(self)  # Help, glossary, tour, shortcuts, View → Appearance
         if not defer_plots:
             self.plots.build()
 

@@ -26,6 +26,7 @@ from studio.config import DataConfig, ModelConfig, TrainConfig
 from studio.engine.training.resolve import RULES
 from studio.qt.forms import field, input_for, on_change, set_value, tooltip
 from studio.qt.panels.resolved_settings import with_reason
+from studio.qt.plot_colours import follow_palette
 from studio.qt.project_model import ProjectModel
 
 SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -127,6 +128,7 @@ class HyperparameterPanel(QWidget):
         self.finding = None
         self.preset = QComboBox()
         self.preset.setObjectName("trainingPresetInput")
+        self.preset.setAccessibleName("Training preset")
         self.preset.setToolTip(
             "Quick look: a few epochs to see if it learns at all. Balanced: "
             "a sound default. Best accuracy: longer, regularised, stops by "
@@ -310,7 +312,7 @@ class HyperparameterPanel(QWidget):
             old = self.lr_plot_area.takeAt(0).widget()
             if old is not None:
                 old.deleteLater()
-        plot = pg.PlotWidget()
+        plot = follow_palette(pg.PlotWidget())
         plot.setObjectName("lrFinderPlot")
         plot.setMinimumHeight(150)
         item = plot.getPlotItem()

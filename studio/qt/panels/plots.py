@@ -113,6 +113,7 @@ class TrainingPlots(QWidget):
             "never trains on."
         )
         self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)  # wraps rather than widening the window at 125-200 %
         bar.addWidget(self.hint, 1)
         for name, text, tip, slot in (
             ("resetZoomButton", "Reset view", "Fit the plots to the data again.", self.reset_view),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -105,9 +105,15 @@ class ConfusionMatrix(QWidget):
         self.result = result
         self._fill()
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._fill()  # the heat map's colours start from the (light or dark) base
+        super().changeEvent(event)
+
     def _fill(self) -> None:
         if self.result is None:
             return
+        base = self.palette().color(QPalette.ColorRole.Base)
         classes = self.result["classes"]
         counts = self.result["confusion"]
         shares = self.result["confusion_normalised"]
@@ -121,8 +127,9 @@ class ConfusionMatrix(QWidget):
                 text = f"{share:.0%}" if self.normalised.isChecked() else str(counts[t][p])
                 item = _cell(text, align_right=False)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                item.setBackground(QBrush(_heat(share, t == p)))
-                item.setForeground(QBrush(QColor("white" if share > 0.55 else "black")))
+                colour = _heat(share, t == p, base)
+                item.setBackground(QBrush(colour))
+                item.setForeground(QBrush(QColor("white" if colour.lightness() < 140 else "black")))
                 item.setToolTip(f"true {classes[t]}, predicted {classes[p]}: {counts[t][p]}")
                 self.table.setItem(t, p, item)
 
@@ -132,12 +139,12 @@ class ConfusionMatrix(QWidget):
             self.cell_clicked.emit(classes[row], classes[column])
 
 
-def _heat(share: float, diagonal: bool) -> QColor:
-    """White to blue on the diagonal (right), white to red off it (mistakes)."""
+def _heat(share: float, diagonal: bool, base: QColor) -> QColor:
+    """From the background to blue on the diagonal (right), to red off it (mistakes)."""
     s = max(0.0, min(1.0, share))
-    if diagonal:
-        return QColor(int(255 - 200 * s), int(255 - 150 * s), 255)
-    return QColor(255, int(255 - 200 * s), int(255 - 200 * s))
+    end = (55, 105, 255) if diagonal else (230, 40, 40)
+    start = (base.red(), base.green(), base.blue())
+    return QColor(*(round(a + (b - a) * s) for a, b in zip(start, end, strict=True)))
 
 
 class Gallery(QListWidget):

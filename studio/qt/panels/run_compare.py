@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.runs.store import RunRecord, config_differences
+from studio.qt.plot_colours import follow_palette
 
 COLOURS = ["#3b82f6", "#f97316", "#10b981", "#a855f7", "#ef4444"]
 METRIC_ROWS = [
@@ -72,7 +73,7 @@ class RunCompareView(QWidget):
             ("val_acc", "Validation accuracy", "compareAccuracyPlot"),
             ("val_loss", "Validation loss", "compareLossPlot"),
         ):
-            plot = pg.PlotWidget(title=title)
+            plot = follow_palette(pg.PlotWidget(title=title))
             plot.setObjectName(name)
             plot.setAccessibleName(title)
             plot.addLegend(offset=(-10, 10))

@@ -1,0 +1,67 @@
+"""Screenshots of the window as a user sees it: the sample trained for a few epochs, in a
+chosen theme, at the scale given by ``QT_SCALE_FACTOR``. Run under a real X server (Xvfb):
+
+    QT_SCALE_FACTOR=1.5 xvfb-run -s "-screen 0 2560x1440x24" \\
+        uv run python packaging/screenshots.py --theme dark --out shots/dark-150.png
+
+Runs go to a temporary ``STUDIO_HOME``; nothing of the user's is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    parser.add_argument("--theme", choices=("light", "dark"), default="light")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--tab", default="Training", help="tab to show: Training, Results, …")
+    parser.add_argument("--tour", action="store_true", help="show the tour's first step")
+    args = parser.parse_args()
+    os.environ["STUDIO_HOME"] = tempfile.mkdtemp(prefix="studio-shots-")
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+
+    from PySide6.QtWidgets import QSpinBox
+
+    from studio.qt.app import create_app, show_main_window
+    from studio.qt.smoke import _wait
+    from studio.qt.theme import theme
+
+    app = create_app(sys.argv[:1])
+    theme().set_mode(args.theme)
+    window = show_main_window(app)
+    window.finish_startup()
+    _wait(window.device_detected, seconds=120)
+    window.use_sample_dataset()
+    _wait(window.model.dataset_changed, lambda index: len(index) > 0, 60)
+    if args.epochs:
+        window.findChild(QSpinBox, "epochsInput").setValue(args.epochs)
+        window.findChild(QSpinBox, "imageSizeInput").setValue(32)
+        evaluated = window.results.evaluated
+        window.start_training()
+        _wait(window.controller.run_finished)
+        _wait(evaluated)  # the Results tab evaluates the best epoch next
+    tabs = window.tabs
+    for index in range(tabs.count()):
+        if tabs.tabText(index).startswith(args.tab):
+            tabs.setCurrentIndex(index)
+    if args.tour:
+        window.help.tour.start(0)
+    for _ in range(20):  # let previews and late layouts settle
+        app.processEvents()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(args.out), "PNG")
+    ratio = window.devicePixelRatio()
+    print(f"{args.out}: {window.width()}x{window.height()} at {ratio:g}x ({args.theme})")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
