@@ -1,0 +1,46 @@
+"""The one place that names a run folder's files; nothing else spells them.
+
+A run folder holds what a run wrote (config, split, events, checkpoints, the best model) and
+what was done with it later (evaluation results, exports).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+CONFIG = "config.json"  # the resolved settings the run used
+ENVIRONMENT = "environment.json"  # device, versions
+SPLIT = "split.json"  # which file went to which split, and the counts
+EVENTS = "events.jsonl"  # every event, one JSON object a line
+BEST = "best.safetensors"  # the best epoch's weights
+MODEL = "model.json"  # what the best weights need: classes, size, normalisation
+LAST = "last.json"  # pointer to the latest resumable checkpoint
+RESULTS = "results.json"  # evaluations done after training
+
+# what a run leaves behind, for listing and deleting
+RUN_FILES = (BEST, MODEL, LAST, CONFIG, SPLIT, ENVIRONMENT, EVENTS)
+
+
+def last_files(epoch: int) -> tuple[str, str]:
+    """The weights and training-state files of epoch ``epoch``'s ``last`` checkpoint."""
+    return f"last-{epoch:04d}.safetensors", f"last-{epoch:04d}.pt"
+
+
+def feature_cache(key: str) -> str:
+    return f"features-{key}.safetensors"
+
+
+def new_run_dir(root: Path) -> Path:
+    """A fresh run folder under ``root`` named after the time (``20261124-103839``), with a
+    ``-2``, ``-3``… suffix when two runs start within the same second. Created here."""
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 10_000):
+        candidate = root / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"No free run folder name under {root}")
