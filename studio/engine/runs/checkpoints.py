@@ -19,10 +19,9 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
+from studio.engine.runs import files
 from studio.errors import StudioError
 from studio.fileio import atomic_write_bytes, atomic_write_text
-from studio.engine.runs import files
-
 
 
 def save_weights(path: Path, state: dict[str, torch.Tensor], meta: dict[str, str]) -> None:

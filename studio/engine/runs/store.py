@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted
-from studio.errors import StudioError
 from studio.engine.runs import files
+from studio.errors import StudioError
 
 DB_FILE = "runs.sqlite"
 STORE_VERSION = 1  # PRAGMA user_version: bump with a migration when the tables change
@@ -374,9 +374,7 @@ class RunRecorder:
     def _artifacts(self) -> dict[str, str]:
         if self.run_dir is None:
             return {}
-        found = {
-            n: str(self.run_dir / n) for n in files.RUN_FILES if (self.run_dir / n).is_file()
-        }
+        found = {n: str(self.run_dir / n) for n in files.RUN_FILES if (self.run_dir / n).is_file()}
         exports = self.run_dir / "exports"
         if exports.is_dir():
             found.update({f"exports/{p.name}": str(p) for p in sorted(exports.iterdir())})
