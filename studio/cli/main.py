@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studio.cli import evaluate, export, models, predict, runs, scan, train
+from studio.cli import compare, evaluate, export, label_issues, models, predict, runs, scan, train
 from studio.errors import StudioError
 
 COMMANDS = {
@@ -19,6 +19,8 @@ COMMANDS = {
     "predict": predict,
     "export": export,
     "evaluate": evaluate,
+    "label-issues": label_issues,
+    "compare": compare,
 }
 
 
