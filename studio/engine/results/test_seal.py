@@ -67,10 +67,9 @@ def record_look(run_dir: str | Path, config: ProjectConfig) -> list[Look]:
     return seen
 
 
-def changed_since_look(project: Path | None, config: ProjectConfig) -> list[str]:
+def changed_since_look(seen: list[Look], config: ProjectConfig) -> list[str]:
     """The settings (dotted names) of ``config`` that differ from those the model of the last
-    look was trained with: what was changed after peeking at the test set."""
-    seen = looks(project)
+    look in ``seen`` was trained with: what was changed after peeking at the test set."""
     if not seen:
         return []
     before, now = seen[-1].settings, _settings(config)

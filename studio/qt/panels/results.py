@@ -98,7 +98,8 @@ class ResultsPanel(QWidget):
         self.seal_warning.setWordWrap(True)
         self.seal_warning.setStyleSheet("color: #b45309;")
         self.seal_warning.hide()
-        self.model.config_changed.connect(self._show_seal)
+        self._looks: list[Any] = []  # the project's looks at the test set (test_seal.Look)
+        self.model.config_changed.connect(lambda: self._show_seal(reload=False))
         self.try_button = named(QPushButton("Try images…"), "tryImagesButton", "Try images")
         self.try_button.setToolTip("Top-3 predictions for new images (or drop files here).")
         self.try_button.clicked.connect(self._choose_images)
@@ -289,19 +290,22 @@ class ResultsPanel(QWidget):
             self.test_label.setText(f"Test set looked at {looks} time(s).")
         self._show_seal()
 
-    def _show_seal(self) -> None:
-        """How often the project's test set has been seen, and a warning when the settings
-        changed after the last look (a test score then no longer judges them fairly)."""
+    def _show_seal(self, reload: bool = True) -> None:
+        """How often the project's test set has been seen (read again with ``reload``), and
+        a warning when the settings changed after the last look (a test score then no
+        longer judges them fairly)."""
         if self.run_dir is None:
             self.seal_label.clear()
             self.seal_warning.hide()
             return
         from studio.engine.results import test_seal
 
-        project = test_seal.project_of(self.run_dir)
-        self.seal_label.setText(test_seal.describe(project))
-        looks = test_seal.looks(project)
-        changed = test_seal.changed_since_look(project, self.model.config) if looks else []
+        if reload:
+            project = test_seal.project_of(self.run_dir)
+            self._looks = test_seal.looks(project)
+            self.seal_label.setText(test_seal.describe(project))
+        looks = self._looks
+        changed = test_seal.changed_since_look(looks, self.model.config)
         if changed:
             shown = ", ".join(changed[:4]) + ("…" if len(changed) > 4 else "")
             self.seal_warning.setText(
