@@ -50,8 +50,8 @@ def test_label_issues_tab_decisions_are_kept_in_the_project(qtbot, window, tmp_p
     assert "look mislabelled" in panel.status.text()
     listed = panel.findChild(QListWidget, "labelIssueList")
     assert listed.count() == len(report.flagged) > 0
-    top2 = {im.path for im in report.images[:4]}
-    assert set(wrong) <= top2  # the two cats in the dogs folder rank at the top
+    top = {im.path for im in report.images[:4]}
+    assert set(wrong) <= top  # the two cats in the dogs folder rank at the top
     with qtbot.waitSignal(panel.thumbnails_ready, timeout=10_000):
         panel.show_all.setChecked(True)
     assert listed.count() == 36 and not listed.item(0).icon().isNull()

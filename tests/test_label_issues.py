@@ -23,7 +23,7 @@ from studio.engine.results.label_issues import find_label_issues
 from studio.engine.results.quick_models import Cancelled, QuickSettings
 from studio.resources import sample_dataset
 
-TINY = ["--folds", "3", "--image-size", "16", "--epochs", "4"]
+TINY = ["--folds", "3", "--image-size", "12", "--epochs", "3"]
 
 
 def flipped_digits(root: Path, share: float = 0.1, seed: int = 0) -> list[Path]:
@@ -80,10 +80,6 @@ def test_cli_finds_the_flipped_labels(digits, capsys):
     ]  # the suggestion is another class than the wrong folder
     assert sum(suggested_right) / len(suggested_right) >= 0.9
     assert digests(root) == before  # nothing written into the user's folders
-
-    assert main(["label-issues", str(root), *TINY, "--top", "5"]) == 0
-    text = capsys.readouterr().out
-    assert "look mislabelled" in text and len(text.strip().splitlines()) == 2 + 5
 
 
 def test_decisions_round_trip_and_change_the_next_training_set(dataset: Path, tmp_path: Path):
@@ -174,6 +170,18 @@ def test_pretrained_models_use_cached_backbone_features(tmp_path: Path):
     second = find_label_issues(config, 2, cache_dir=cache, sink=events.append)
     assert not any(e.stage == "Computing backbone features" for e in events)  # cache hit
     assert [im.path for im in second.images] == [im.path for im in first.images]
+
+
+def test_cli_text_lists_the_top_images(dataset: Path, capsys):
+    assert main(["label-issues", str(dataset), *TINY, "--all", "--top", "5"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "look mislabelled" in lines[0] and lines[1].split() == [
+        "score",
+        "given",
+        "suggested",
+        "path",
+    ]
+    assert len(lines) == 2 + 5 and all(str(dataset) in line for line in lines[2:])
 
 
 def test_bad_input_is_one_line(tmp_path: Path, capsys):

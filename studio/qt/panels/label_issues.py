@@ -367,7 +367,8 @@ class LabelIssuesPanel(QWidget):
         )
 
     def keep(self, paths: list[str]) -> None:
-        """The labels of ``paths`` are right: keep them, and skip them in later searches."""
+        """The labels of ``paths`` (as listed) are right: keep them, and skip them in later
+        searches."""
         if not paths:
             return
         data = self.model.config.data
@@ -375,7 +376,6 @@ class LabelIssuesPanel(QWidget):
         self._decide(
             kept_files=[*data.kept_files, *(p for p in chosen if p not in data.kept_files)],
             excluded_files=[p for p in data.excluded_files if p not in chosen],
-            relabeled_files={p: c for p, c in data.relabeled_files.items() if p not in chosen},
         )
 
     def _decide(self, **fields: Any) -> None:
