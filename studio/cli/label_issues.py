@@ -62,7 +62,13 @@ def run(args: argparse.Namespace) -> int:
         raise StudioError("--image-size must be 1–1024 and --epochs 1–100")
     config, cache = project_config(args.target)
     quick = QuickSettings(image_size=args.image_size, epochs=args.epochs, seed=config.train.seed)
-    report = find_label_issues(config, args.folds, sink=_StageLine(), cache_dir=cache, quick=quick)
+    try:
+        report = find_label_issues(
+            config, args.folds, sink=_StageLine(), cache_dir=cache, quick=quick
+        )
+    except KeyboardInterrupt:  # Ctrl-C: nothing was written, nothing to clean up
+        print("Cancelled.", file=sys.stderr)
+        return 130
     shown = report.images if args.all else report.flagged
     if args.top > 0:
         shown = shown[: args.top]

@@ -2,9 +2,10 @@
 100 % of the training images, measured on the validation images.
 
 Each share keeps every class's proportion (nested random subsets, repeated with a few seeds
-and averaged). For each class the validation accuracy is fitted against the log of its
-training images: the gain per doubling says whether the class is still data-limited (and
-about how many more images would buy a few points) or has saturated. A class with fewer than
+and averaged) and trains for as many steps as the whole set does. For each class the
+validation accuracy is fitted against the log of its training images: the gain per doubling
+says whether the class is still data-limited (and about how many more images would buy a few
+points) or has saturated. A class with fewer than
 30 training images that is not learnt yet is data-limited whatever its slope.
 """
 
@@ -121,7 +122,9 @@ def learning_curve(
         emit(Progress(stage=stage, done=done, total=len(jobs)))
         subset = _subset(pool.labels, train, fraction, quick.seed + repeat)
         seed = quick.seed + 100 * repeat + int(fraction * 100)
-        probs = fit_predict(inputs, pool.labels, k, subset, val, quick, token, step, seed)
+        # as many steps on a share as on all images, so a small share is not under-trained
+        same_steps = dataclasses.replace(quick, epochs=math.ceil(quick.epochs / fraction))
+        probs = fit_predict(inputs, pool.labels, k, subset, val, same_steps, token, step, seed)
         correct[fraction] += probs.argmax(axis=1) == pool.labels[val]
         counts[fraction] += np.bincount(pool.labels[subset], minlength=k)
         runs[fraction] += 1
