@@ -77,6 +77,7 @@ def test_results_tab_after_training_and_verified_export(qtbot, window, dataset: 
     assert window.model.sources == [dataset]
 
     assert panel.test_button.isEnabled() and "0 time(s)" in panel.test_label.text()
+    panel.confirm_unseal = lambda: True  # the question a user answers with Yes
     with qtbot.waitSignal(panel.test_evaluated, timeout=30_000) as tested:
         panel.test_button.click()
     assert tested.args[0]["split"] == "test" and "1 time(s)" in panel.test_label.text()

@@ -1,4 +1,5 @@
-"""``studio evaluate RUN_DIR [--test]``: metrics and confusion matrix of a run."""
+"""``studio evaluate RUN_DIR [--test] [--learning-curve]``: metrics and confusion matrix of a
+run, the held-out test split (a counted look), and whether more images would help."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     evaluate.add_argument(
         "--test", action="store_true", help="also the held-out test split (counted as a look)"
+    )
+    evaluate.add_argument(
+        "--learning-curve",
+        action="store_true",
+        help="also per-class learning curves: would more images help? (quick models)",
     )
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -36,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
         raise StudioError("This run has no test split: train with --test-fraction to hold one out.")
     if args.test:
         out["test"], out["test_looks"] = evaluate_test_split(run)
+    if args.learning_curve:
+        from studio.engine.results.learning_curve import learning_curve
+
+        out["learning_curve"] = learning_curve(run.config, cache_dir=args.run_dir).to_dict()
     if args.json:
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
@@ -43,8 +53,26 @@ def run(args: argparse.Namespace) -> int:
         if split in out:
             _print_metrics(split, out[split])
     if args.test:
-        print(f"The test set has been looked at {out['test_looks']} time(s).")
+        from studio.engine.results import test_seal
+
+        project = test_seal.project_of(args.run_dir)
+        print(f"The test set of this run has been looked at {out['test_looks']} time(s).")
+        if project is not None:
+            print(test_seal.describe(project))
+    if args.learning_curve:
+        _print_curve(out["learning_curve"])
     return 0
+
+
+def _print_curve(curve: dict[str, Any]) -> None:
+    shares = "  ".join(f"{f:>5.0%}" for f in curve["fractions"])
+    print(f"Learning curves ({curve['method']}, {curve['seconds']:.1f} s): {curve['summary']}")
+    print(f"  {'share of training images':26s} {shares}")
+    overall = "  ".join(f"{a:5.1%}" for a in curve["overall"])
+    print(f"  {'all classes':26s} {overall}")
+    for c in curve["classes"]:
+        accuracy = "  ".join(f"{a:5.1%}" for a in c["accuracy"])
+        print(f"  {c['name']:26s} {accuracy}   {c['text']}")
 
 
 def _print_metrics(split: str, r: dict[str, Any]) -> None:

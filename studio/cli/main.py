@@ -9,7 +9,18 @@ import argparse
 import sys
 
 from studio import __version__
-from studio.cli import desktop, evaluate, export, models, predict, runs, scan, train
+from studio.cli import (
+    compare,
+    desktop,
+    evaluate,
+    export,
+    label_issues,
+    models,
+    predict,
+    runs,
+    scan,
+    train,
+)
 from studio.errors import StudioError
 
 COMMANDS = {
@@ -20,6 +31,8 @@ COMMANDS = {
     "predict": predict,
     "export": export,
     "evaluate": evaluate,
+    "label-issues": label_issues,
+    "compare": compare,
 }
 
 

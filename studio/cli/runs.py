@@ -45,4 +45,7 @@ def _runs(folder: Path, as_json: bool) -> int:
         acc = r.best_metrics.get("val_acc")
         best = f"{acc:.1%} @{r.best_epoch}" if acc is not None else "-"
         print(f"{r.id:>4}  {r.status:11s} {started:16s} {best:>12s}  {r.model:16s} {r.name}")
+    from studio.engine.results.test_seal import describe
+
+    print(describe(folder))
     return 0

@@ -140,9 +140,11 @@ def _map_paths(data: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]
     if not isinstance(section, dict):
         return data
     section = dict(section)
-    for key in ("sources", "excluded_files"):
+    for key in ("sources", "excluded_files", "kept_files"):
         if isinstance(section.get(key), list):
             section[key] = [fn(p) for p in section[key]]
+    if isinstance(section.get("relabeled_files"), dict):
+        section["relabeled_files"] = {str(fn(p)): c for p, c in section["relabeled_files"].items()}
     return {**data, "data": section}
 
 
@@ -248,7 +250,7 @@ def missing_sources(config: ProjectConfig) -> list[Path]:
 
 def relocate(config: ProjectConfig, moves: dict[Path, Path]) -> ProjectConfig:
     """A copy of ``config`` with every path under an old folder moved under its new one
-    (image folders and excluded images alike)."""
+    (image folders, excluded, relabelled and checked images alike)."""
 
     def move(path: Path) -> Path:
         for old, new in moves.items():
@@ -261,6 +263,8 @@ def relocate(config: ProjectConfig, moves: dict[Path, Path]) -> ProjectConfig:
         update={
             "sources": [move(p) for p in data.sources],
             "excluded_files": [move(p) for p in data.excluded_files],
+            "kept_files": [move(p) for p in data.kept_files],
+            "relabeled_files": {move(p): c for p, c in data.relabeled_files.items()},
         }
     )
     return config.model_copy(update={"data": new_data}, deep=True)

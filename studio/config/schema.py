@@ -51,6 +51,17 @@ class DataConfig(_Section):
         title="Excluded images",
         description="Images left out of training (the files are not touched).",
     )
+    relabeled_files: dict[Path, str] = Field(
+        default_factory=dict,
+        title="Relabelled images",
+        description="Images trained as another class than their folder's, image to class "
+        "(the files are not moved).",
+    )
+    kept_files: list[Path] = Field(
+        default_factory=list,
+        title="Labels checked",
+        description="Images whose label you checked and kept: label-issue lists skip them.",
+    )
     excluded_classes: list[str] = Field(
         default_factory=list,
         title="Excluded classes",

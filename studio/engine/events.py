@@ -152,6 +152,17 @@ class CheckProgress(Event):
     total: int
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Progress(Event):
+    """Progress of other long work (label issues, learning curves): ``done`` of ``total``
+    steps of ``stage``, a short phrase such as ``"fold 2 of 5"``."""
+
+    name: ClassVar[str] = "progress"
+    stage: str
+    done: int
+    total: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -165,6 +176,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Notice,
         RunFinished,
         CheckProgress,
+        Progress,
     )
 }
 

@@ -29,6 +29,7 @@ from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
 from studio.qt.panels.dataset_browser import DatasetBrowserPanel
 from studio.qt.panels.hyperparams import HyperparameterPanel
+from studio.qt.panels.label_issues import LabelIssuesPanel
 from studio.qt.panels.model_picker import ModelPickerPanel
 from studio.qt.panels.plots import TrainingPlots
 from studio.qt.panels.results import ResultsPanel
@@ -231,6 +232,8 @@ class MainWindow(QMainWindow):
         self.device_detected.connect(self._device_detected)
         self.results = ResultsPanel(self.model)  # the Results tab opens when a run finishes
         self.tabs.addTab(self.results, "Results")
+        self.label_issues = LabelIssuesPanel(self.model, self._cache_dir)
+        self.tabs.addTab(self.label_issues, "Label issues")
         self.controller.run_finished.connect(
             lambda event: (
                 self.results.run_finished(event, self.last_run_dir)
@@ -269,6 +272,10 @@ class MainWindow(QMainWindow):
             import studio.engine.training.trainer  # noqa: F401
 
         self.model.tasks.start(warm)
+
+    def _cache_dir(self) -> Path | None:
+        """Where quick models keep backbone features: the open project's ``cache/``."""
+        return self.project.folder / "cache" if self.project.folder else None
 
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:

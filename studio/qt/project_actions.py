@@ -65,7 +65,7 @@ class ProjectActions(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(AUTOSAVE_MS)
         self._timer.timeout.connect(self.autosave_now)
-        self.runs = RunsPanel(lambda: self.store)
+        self.runs = RunsPanel(lambda: self.store, tasks=self.model.tasks)
         self.runs.train_again_requested.connect(self.load_run_settings)
         self.runs.resume_requested.connect(window.resume_training)
         window.tabs.addTab(self.runs, "Runs")

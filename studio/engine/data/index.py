@@ -142,12 +142,15 @@ def require_trainable(index: DatasetIndex, sources: Sequence[str | Path]) -> Non
 @dataclasses.dataclass(frozen=True)
 class Edits:
     """The user's changes kept in the project (files untouched): images and classes left
-    out, and classes renamed (``class_names`` maps folder name to new name; same new name
-    merges classes)."""
+    out, classes renamed (``class_names`` maps folder name to new name; same new name
+    merges classes), and images relabelled (``relabeled_files`` maps an image to the class
+    it belongs to, by its shown or its folder name; to an excluded or unknown class, it is
+    left out)."""
 
     excluded_files: frozenset[Path] = frozenset()
     excluded_classes: frozenset[str] = frozenset()
     class_names: dict[str, str] = dataclasses.field(default_factory=dict)
+    relabeled_files: dict[Path, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, data: Any) -> Edits:
@@ -156,19 +159,32 @@ class Edits:
             frozenset(Path(p) for p in data.excluded_files),
             frozenset(data.excluded_classes),
             dict(data.class_names),
+            {Path(p): str(c) for p, c in data.relabeled_files.items()},
         )
 
     def apply(self, index: DatasetIndex) -> DatasetIndex:
-        if not (self.excluded_files or self.excluded_classes or self.class_names):
+        if not (
+            self.excluded_files or self.excluded_classes or self.class_names or self.relabeled_files
+        ):
             return index
         names = {c: self.class_names.get(c, c) for c in index.classes}
         classes = sorted({names[c] for c in index.classes if c not in self.excluded_classes})
         number = {name: i for i, name in enumerate(classes)}
+
+        def target(i: int) -> str | None:
+            """The class image ``i`` trains as (its folder's, or the one it was moved to), or
+            ``None`` when it is left out."""
+            moved = self.relabeled_files.get(index.paths[i])
+            if moved is None:
+                folder = index.classes[index.labels[i]]
+                return None if folder in self.excluded_classes else names[folder]
+            moved = moved if moved in number else names.get(moved, moved)
+            return moved if moved in number else None
+
         keep = [
             i
             for i, path in enumerate(index.paths)
-            if index.classes[index.labels[i]] not in self.excluded_classes
-            and path not in self.excluded_files
+            if path not in self.excluded_files and target(i) is not None
         ]
         folders: dict[str, list[Path]] = {}
         for old, dirs in index.folders.items():
@@ -177,7 +193,7 @@ class Edits:
         return dataclasses.replace(
             index.subset(keep),
             classes=classes,
-            labels=[number[names[index.classes[index.labels[i]]]] for i in keep],
+            labels=[number[target(i)] for i in keep],  # type: ignore[index]
             folders=folders,
             empty_classes=[c for c in index.empty_classes if c not in self.excluded_classes],
         )

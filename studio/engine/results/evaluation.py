@@ -27,6 +27,7 @@ from studio.engine.control import StopToken
 from studio.engine.data.images import ImageError, is_image_file, load_rgb
 from studio.engine.models.factory import create_model
 from studio.engine.models.inference import eval_preprocessing, infer, model_normalisation
+from studio.engine.results import test_seal
 from studio.engine.results.metrics import classification_metrics
 from studio.engine.runs import checkpoints, files
 from studio.errors import StudioError
@@ -328,11 +329,14 @@ def evaluate_test_split(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, Any], int]:
     """The held-out test results, computed once per run and cached; every call counts as
-    one more look (``test_looks.json``). Returns the results and the look count."""
+    one more look (``test_looks.json``, and the project's ``test-seal.json``). Returns the
+    results and the run's look count."""
     run_dir = run.run_dir if isinstance(run, LoadedRun) else Path(run)
     cached = load_results(run_dir).get("test")
     result = cached if cached else evaluate_split(run, "test", token, progress)
     looks = looks_at_test(run_dir) + 1
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     atomic_write_text(run_dir / TEST_LOOKS, json.dumps({"looks": looks, "last": stamp}))
+    config = run.config if isinstance(run, LoadedRun) else _read_config(run_dir)
+    test_seal.record_look(run_dir, config)
     return result, looks

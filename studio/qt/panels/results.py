@@ -5,6 +5,10 @@ project's :class:`TaskRunner`; torch and numpy load only inside those jobs. Mark
 label", "exclude") are kept in the run folder's ``review.json``; "exclude" also leaves the
 image out of the project's next training (``config.data.excluded_files``). User files are
 never touched.
+
+The test split is sealed: evaluating on it is a deliberate unseal (asked first), counted and
+dated per project (:mod:`studio.engine.results.test_seal`); the tab says how often the test
+set has been seen and warns when settings changed after a peek.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -32,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.qt.panels.learning_curve import LearningCurveView
 from studio.qt.panels.results_views import THUMB, ConfusionMatrix, Gallery, MetricsTable, named
 from studio.qt.project_model import ProjectModel
 
@@ -82,13 +88,21 @@ class ResultsPanel(QWidget):
         self.open_button = named(QPushButton("Open run…"), "openRunButton", "Open a run folder")
         self.open_button.clicked.connect(self._choose_run)
         self.test_button = named(
-            QPushButton("Evaluate on test set"), "evaluateTestButton", "Evaluate on test set"
+            QPushButton("Unseal test set…"), "evaluateTestButton", "Evaluate on test set"
         )
         self.test_button.setToolTip(
-            "The test split is held out: look at it once, at the end. Every look is counted."
+            "The test split is sealed: look at it once, at the end. Every look is counted and "
+            "dated in the project."
         )
         self.test_button.clicked.connect(self.evaluate_test)
         self.test_label = named(QLabel(), "testLooksLabel", "Test set looks")
+        self.seal_label = named(QLabel(), "testSealLabel", "Test set seal")
+        self.seal_warning = named(QLabel(), "testSealWarning", "Test set warning")
+        self.seal_warning.setWordWrap(True)
+        self.seal_warning.setStyleSheet("color: #b45309;")
+        self.seal_warning.hide()
+        self._looks: list[Any] = []  # the project's looks at the test set (test_seal.Look)
+        self.model.config_changed.connect(lambda: self._show_seal(reload=False))
         self.try_button = named(QPushButton("Try images…"), "tryImagesButton", "Try images")
         self.try_button.setToolTip("Top-3 predictions for new images (or drop files here).")
         self.try_button.clicked.connect(self._choose_images)
@@ -179,9 +193,13 @@ class ResultsPanel(QWidget):
         outer.addWidget(scroll)
         layout.addWidget(self.title)
         layout.addLayout(top)
+        layout.addWidget(self.seal_label)
+        layout.addWidget(self.seal_warning)
         layout.addWidget(self.summary)
         layout.addWidget(self.verdict)
         layout.addWidget(body, 1)
+        self.learning = LearningCurveView(self.model)
+        layout.addWidget(self.learning)
         layout.addLayout(export_row)
         self._set_enabled(False)
 
@@ -225,6 +243,7 @@ class ResultsPanel(QWidget):
         self.verdict.setText(f"Coach: {verdict}" if verdict else "")
         self.verdict.setVisible(bool(verdict))
         self._set_enabled(False)
+        self.learning.set_run(None, None)
         self.title.setText(f"Run {self.run_dir.name}: evaluating the best model on validation…")
         self.export_label.clear()
 
@@ -253,6 +272,7 @@ class ResultsPanel(QWidget):
             self._set_enabled(True)
             self.test_button.setEnabled(has_test)
             self._show_looks(looks, has_test)
+            self.learning.set_run(self.run_dir, self.run.config)
             self.evaluated.emit(self.result)
 
         self.tasks.start(job, done, lambda exc: self._failed(exc, generation), token.stop)
@@ -277,6 +297,46 @@ class ResultsPanel(QWidget):
             self.test_label.setText("No test split in this run.")
         else:
             self.test_label.setText(f"Test set looked at {looks} time(s).")
+        self._show_seal()
+
+    def _show_seal(self, reload: bool = True) -> None:
+        """How often the project's test set has been seen (read again with ``reload``), and
+        a warning when the settings changed after the last look (a test score then no
+        longer judges them fairly)."""
+        if self.run_dir is None:
+            self.seal_label.clear()
+            self.seal_warning.hide()
+            return
+        from studio.engine.results import test_seal
+
+        if reload:
+            project = test_seal.project_of(self.run_dir)
+            self._looks = test_seal.looks(project)
+            self.seal_label.setText(test_seal.describe(project))
+        looks = self._looks
+        changed = test_seal.changed_since_look(looks, self.model.config)
+        if changed:
+            shown = ", ".join(changed[:4]) + ("…" if len(changed) > 4 else "")
+            self.seal_warning.setText(
+                f"⚠ Settings changed after the test set was looked at on {looks[-1].when} "
+                f"({shown}). Choosing settings by test results makes the test score "
+                "optimistic: judge changes on validation, and keep the test set for the end."
+            )
+        self.seal_warning.setVisible(bool(changed))
+
+    def confirm_unseal(self) -> bool:
+        """Ask before unsealing the test set (tests replace this)."""
+        from studio.engine.results import test_seal
+
+        looks = len(test_seal.looks(test_seal.project_of(self.run_dir))) if self.run_dir else 0
+        seen = f" It has been looked at {looks} time(s) already." if looks else ""
+        answer = QMessageBox.question(
+            self,
+            "Unseal the test set",
+            "The test set is your final, honest check: every look is counted and settings "
+            f"chosen after a look make it optimistic.{seen} Look at it now?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _failed(self, exc: Exception, generation: int | None = None) -> None:
         if generation is not None and generation != self._generation:
@@ -412,7 +472,7 @@ class ResultsPanel(QWidget):
     # -- test split ---------------------------------------------------------------------
     def evaluate_test(self) -> None:
         """The held-out test results (computed once per run; every look is counted)."""
-        if self.run is None:
+        if self.run is None or not self.confirm_unseal():
             return
         run, generation = self.run, self._generation
         self.test_button.setEnabled(False)

@@ -1,15 +1,21 @@
 """Compare 2–5 runs: their validation curves overlaid, and a table of the settings that
-differ with each run's best metrics. pyqtgraph loads on the first comparison."""
+differ with each run's best metrics. pyqtgraph loads on the first comparison.
+
+Two runs also get the honest answer (:mod:`studio.engine.results.paired_compare`): the
+accuracy difference on the same validation images with a bootstrap interval and McNemar's
+exact test, in plain words, computed on a worker thread; different splits are refused."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -46,11 +52,23 @@ def _text(value: Any) -> str:
 
 class RunCompareView(QWidget):
     """``compareTable`` (rows: best metrics, then each differing setting; columns: runs)
-    beside ``compareAccuracyPlot`` and ``compareLossPlot``."""
+    beside ``compareAccuracyPlot`` and ``compareLossPlot``; for two runs ``comparePairedLabel``
+    says whether one is really better. ``paired(result)`` fires with the
+    :class:`~studio.engine.results.paired_compare.PairedComparison`, or with the reason
+    (a ``str``) when the runs cannot be paired."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    paired = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, tasks: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("runCompare")
+        self.tasks = tasks  # a TaskRunner: the paired test runs on a worker thread
+        self._generation = 0
+        self.verdict = QLabel()
+        self.verdict.setObjectName("comparePairedLabel")
+        self.verdict.setAccessibleName("Is one run really better?")
+        self.verdict.setWordWrap(True)
+        self.verdict.hide()
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("compareTable")
         self.table.setAccessibleName("Differences between runs")
@@ -60,6 +78,7 @@ class RunCompareView(QWidget):
         self._plot_row = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.verdict)
         layout.addLayout(self._plot_row, 1)
         layout.addWidget(self.table, 1)
         self.differences: dict[str, list[Any]] = {}
@@ -106,3 +125,35 @@ class RunCompareView(QWidget):
         for row, (_, values) in enumerate(rows):
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(_text(value)))
+        self._generation += 1
+        pair = [r.run_dir for r in records if r.run_dir]
+        if len(records) == 2 and len(pair) == 2 and self.tasks is not None:
+            self._compare_pair(pair[0], pair[1])
+        else:
+            self.verdict.setVisible(len(records) == 2)
+            self.verdict.setText("Select exactly two runs with run folders for a paired test.")
+
+    def _compare_pair(self, run_a: str, run_b: str) -> None:
+        generation = self._generation
+        self.verdict.setText("Comparing the two runs on the same validation images…")
+        self.verdict.show()
+
+        def job() -> Any:
+            from studio.engine.results.paired_compare import compare_runs
+
+            return compare_runs(run_a, run_b)
+
+        def done(result: Any) -> None:
+            if generation == self._generation:
+                self.verdict.setText(
+                    f"{result.text} ({result.a} {result.accuracy_a:.1%}, "
+                    f"{result.b} {result.accuracy_b:.1%} on {result.images} images)"
+                )
+                self.paired.emit(result)
+
+        def failed(exc: Exception) -> None:
+            if generation == self._generation:
+                self.verdict.setText(f"No paired test: {exc}")
+                self.paired.emit(str(exc))
+
+        self.tasks.start(job, done, failed)

@@ -58,7 +58,12 @@ class RunsPanel(QWidget):
     train_again_requested = Signal(object)
     resume_requested = Signal(object)  # the run folder to continue
 
-    def __init__(self, store: Callable[[], RunStore | None], parent: QWidget | None = None):
+    def __init__(
+        self,
+        store: Callable[[], RunStore | None],
+        parent: QWidget | None = None,
+        tasks: Any = None,
+    ):
         super().__init__(parent)
         self.setObjectName("runsPanel")
         self._store = store
@@ -110,7 +115,7 @@ class RunsPanel(QWidget):
             row.addWidget(button)
             self.buttons[key] = button
         row.addStretch(1)
-        self.comparison = RunCompareView()
+        self.comparison = RunCompareView(tasks=tasks)
         self.comparison.hide()
         top = QWidget()
         top_layout = QVBoxLayout(top)
