@@ -123,9 +123,15 @@ def fit(
     return _end(run, hooks, status, started, message)
 
 
-def _prepare(config: ProjectConfig, sink: EventSink, run_dir: Path | None, token: StopToken) -> Run:
+def _prepare(
+    config: ProjectConfig,
+    sink: EventSink,
+    run_dir: Path | None,
+    token: StopToken | None = None,
+) -> Run:
     """Everything before the first batch; a stop asked meanwhile raises :class:`Stopped`
     within a file read or a model step."""
+    token = token or StopToken()
     cfg, mcfg = config.train, config.model
     index, skipped = trainable_index(config.data.sources, Edits.of(config.data), token)
     _check(token)
