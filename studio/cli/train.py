@@ -264,16 +264,23 @@ def run_training(
     under ``runs/``, or the project's ``runs/``), recorded in ``project``'s history when given;
     readable progress, Ctrl-C stops after the batch."""
     from studio.engine.control import StopToken
-    from studio.engine.events import RunStatus
+    from studio.engine.events import Event, RunFinished, RunStatus
     from studio.engine.training.session import RunSession
 
     session = RunSession(
         config, run_dir, runs_root=None if project else Path("runs"), project=project, resume=resume
     )
     token = StopToken()
+    printer = Printer(quiet=quiet)
+
+    def show(event: Event) -> None:
+        unstarted = session.started is None and isinstance(event, RunFinished)
+        if not (unstarted and event.status == RunStatus.FAILED):  # that one is an error line
+            printer(event)
+
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
     try:
-        final = session.run(Printer(quiet=quiet), token)
+        final = session.run(show, token)
     finally:
         signal.signal(signal.SIGINT, previous)
     if session.started is None and final.status == RunStatus.FAILED:
