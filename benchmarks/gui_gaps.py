@@ -212,8 +212,10 @@ def main() -> None:
     QTimer.singleShot(0, window.train_button.click)
     wait(window.results.evaluated)
     probe.stop()
-    window.close()
-    wait(idle=True, timeout=30)
+    closed = QEventLoop()
+    window.closed.connect(closed.quit)
+    if not window.close():  # a worker still runs: the window closes once it has ended
+        closed.exec()
 
     print(
         f"event-loop gaps ({os.cpu_count()} cores, {3 * args.images} images, small_cnn, "

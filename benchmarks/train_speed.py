@@ -163,7 +163,10 @@ def gui(args) -> list[float]:
         window.start_training()
         loop.exec()
         probe.stop()
-        window.close()
+        closed = QEventLoop()
+        window.closed.connect(closed.quit)
+        if not window.close():  # the Results tab is still evaluating: wait for it
+            closed.exec()
         print(
             f"longest GUI event-loop stall while training: {probe.longest * 1000:.1f} ms",
             file=sys.stderr,

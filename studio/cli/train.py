@@ -312,7 +312,7 @@ def run_training(
     readable progress, Ctrl-C stops after the batch. ``notices`` (the resolver's, e.g.
     lowered workers) are sent first."""
     from studio.engine.control import StopToken
-    from studio.engine.events import RunStatus
+    from studio.engine.events import Event, RunFinished, RunStatus
     from studio.engine.training.session import RunSession
 
     session = RunSession(
@@ -324,9 +324,16 @@ def run_training(
         notices=notices,
     )
     token = StopToken()
+    printer = Printer(quiet=quiet)
+
+    def show(event: Event) -> None:
+        unstarted = session.started is None and isinstance(event, RunFinished)
+        if not (unstarted and event.status == RunStatus.FAILED):  # that one is an error line
+            printer(event)
+
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(token))
     try:
-        final = session.run(Printer(quiet=quiet), token)
+        final = session.run(show, token)
     finally:
         signal.signal(signal.SIGINT, previous)
     if session.started is None and final.status == RunStatus.FAILED:

@@ -61,10 +61,6 @@ class RunSession:
         self.final: RunFinished | None = None
         self.result: RunResult | None = None  # the trained model, best epoch loaded
 
-    @property
-    def status(self) -> RunStatus:
-        return self.final.status if self.final else RunStatus.RUNNING
-
     def run(self, sink: EventSink, token: StopToken | None = None) -> RunFinished:
         """Set up, train and close; ``sink`` gets every event, ``run_finished`` last. Returns
         that final event (also on bad input, as ``failed`` with its one-line message)."""
