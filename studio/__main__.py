@@ -13,8 +13,10 @@ def main(argv: list[str] | None = None) -> int:
         from studio.qt.app import run
 
         return run()
-    from studio.cli.main import main as cli_main
-
+    try:
+        from studio.cli.main import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C while the libraries load
+        return 130
     return cli_main(argv)
 
 

@@ -1,11 +1,13 @@
 """``studio COMMAND …``: the parser and the dispatch, with one module per command.
 
-Every command raises :class:`StudioError` for bad input, printed here as one line (exit 2).
+Every command raises :class:`StudioError` for bad input, printed here as one line (exit 2);
+Ctrl-C exits 130 and a closed pipe (``| head``) exits quietly, both without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from studio.cli import evaluate, export, models, predict, runs, scan, train
@@ -35,7 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command].run(args)
+        code = COMMANDS[args.command].run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before a run's own handler is in place, or twice
+        print("studio: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # ``studio runs … | head``: the reader has gone, nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush does not fail again
+        return 1

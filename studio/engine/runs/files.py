@@ -17,9 +17,15 @@ BEST = "best.safetensors"  # the best epoch's weights
 MODEL = "model.json"  # what the best weights need: classes, size, normalisation
 LAST = "last.json"  # pointer to the latest resumable checkpoint
 RESULTS = "results.json"  # evaluations done after training
+LOCK = "run.lock"  # the pid of the process that owns the run while it trains
 
 # what a run leaves behind, for listing and deleting
 RUN_FILES = (BEST, MODEL, LAST, CONFIG, SPLIT, ENVIRONMENT, EVENTS)
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` already holds a run (its settings, events or best model)."""
+    return any((folder / name).exists() for name in (CONFIG, EVENTS, BEST))
 
 
 def last_files(epoch: int) -> tuple[str, str]:
