@@ -137,3 +137,14 @@ def test_a_split_json_that_is_a_list_is_one_line(trained, tmp_path, capsys):
     (run / files.SPLIT).write_text("[1, 2, 3]")
     assert main(["evaluate", str(run), "--device", "cpu"]) == 2
     assert "split.json is damaged" in one_line(capsys.readouterr().err)
+
+
+def test_the_default_run_folder_is_studios_never_the_current_directory(
+    dataset, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    args = train_args(dataset, tmp_path)
+    assert main(args[: args.index("--out")]) == 0
+    assert not (tmp_path / "runs").exists()
+    (run,) = (Path(os.environ["STUDIO_HOME"]) / "runs").iterdir()
+    assert f"Run folder: {run}" in capsys.readouterr().out and (run / files.BEST).is_file()

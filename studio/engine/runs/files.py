@@ -6,6 +6,8 @@ what was done with it later (evaluation results, exports).
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -35,6 +37,22 @@ def last_files(epoch: int) -> tuple[str, str]:
 
 def feature_cache(key: str) -> str:
     return f"features-{key}.safetensors"
+
+
+def runs_root() -> Path:
+    """Where runs outside a project go: ``$STUDIO_HOME/runs``, else the runs folder in
+    Studio's app-data folder (where Qt's ``AppDataLocation`` puts it for the window), never
+    the current directory."""
+    home = os.environ.get("STUDIO_HOME")
+    if home:
+        return Path(home) / "runs"
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "Studio" / "runs"
 
 
 def new_run_dir(root: Path) -> Path:
