@@ -148,3 +148,17 @@ def test_the_default_run_folder_is_studios_never_the_current_directory(
     assert not (tmp_path / "runs").exists()
     (run,) = (Path(os.environ["STUDIO_HOME"]) / "runs").iterdir()
     assert f"Run folder: {run}" in capsys.readouterr().out and (run / files.BEST).is_file()
+
+
+def test_a_run_that_fails_mid_way_says_why_once_and_logs_it(dataset, tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the device went away")
+
+    monkeypatch.setattr("studio.engine.training.trainer._epoch", broken)
+    out = tmp_path / "run"
+    assert main(train_args(dataset, out)) == 1
+    assert one_line(capsys.readouterr().err) == "studio: error: RuntimeError: the device went away"
+    events = [json.loads(line) for line in (out / files.EVENTS).read_text().splitlines()]
+    assert events[0]["event"] == "run_started" and events[-1]["event"] == "run_finished"
+    assert events[-1]["status"] == "failed" and "device went away" in events[-1]["message"]
+    assert not (out / files.LOCK).exists()

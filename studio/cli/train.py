@@ -333,6 +333,8 @@ def run_training(
     if session.started is None and final.status == RunStatus.FAILED:
         raise StudioError(final.message)  # bad input found while setting up: one line
     print(f"Run folder: {session.run_dir}")
+    if final.status == RunStatus.FAILED:  # its reason is in events.jsonl's run_finished too
+        print(f"studio: error: {final.message}", file=sys.stderr)
     return 0 if final.status == RunStatus.FINISHED else 1
 
 
