@@ -17,8 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from studio.qt.smoke import run as smoke_test
 
         return smoke_test()
-    from studio.cli.main import main as cli_main
-
+    try:
+        from studio.cli.main import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C while the libraries load
+        return 130
     return cli_main(argv)
 
 

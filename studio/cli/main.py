@@ -1,11 +1,13 @@
 """``studio COMMAND …``: the parser and the dispatch, with one module per command.
 
-Every command raises :class:`StudioError` for bad input, printed here as one line (exit 2).
+Every command raises :class:`StudioError` for bad input, printed here as one line (exit 2);
+Ctrl-C exits 130 and a closed pipe (``| head``) exits quietly, both without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from studio import __version__
@@ -56,7 +58,16 @@ def main(argv: list[str] | None = None) -> int:
             return desktop.run(args)
         if args.command is None:
             parser.error("name a command, or run studio with no arguments to open the app")
-        return COMMANDS[args.command].run(args)
+        code = COMMANDS[args.command].run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before a run's own handler is in place, or twice
+        print("studio: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # ``studio runs … | head``: the reader has gone, nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush does not fail again
+        return 1

@@ -136,8 +136,8 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="RUN_DIR",
-        help="run folder for events.jsonl, config.json and the best model "
-        "(default: runs/<date-time>)",
+        help="a new run folder for events.jsonl, config.json and the best model (default: "
+        "<date-time> in Studio's runs folder, $STUDIO_HOME/runs when set)",
     )
     train.add_argument(
         "--set",
@@ -308,17 +308,18 @@ def run_training(
     notices: tuple[str, ...] = (),
 ) -> int:
     """Train headless through a :class:`RunSession` into ``run_dir`` (default: a new folder
-    under ``runs/``, or the project's ``runs/``), recorded in ``project``'s history when given;
-    readable progress, Ctrl-C stops after the batch. ``notices`` (the resolver's, e.g.
+    in Studio's runs folder, or the project's ``runs/``), recorded in ``project``'s history
+    when given; readable progress, Ctrl-C stops after the batch. ``notices`` (the resolver's, e.g.
     lowered workers) are sent first."""
     from studio.engine.control import StopToken
     from studio.engine.events import Event, RunFinished, RunStatus
+    from studio.engine.runs import files
     from studio.engine.training.session import RunSession
 
     session = RunSession(
         config,
         run_dir,
-        runs_root=None if project else Path("runs"),
+        runs_root=None if project else files.runs_root(),
         project=project,
         resume=resume,
         notices=notices,
@@ -339,6 +340,8 @@ def run_training(
     if session.started is None and final.status == RunStatus.FAILED:
         raise StudioError(final.message)  # bad input found while setting up: one line
     print(f"Run folder: {session.run_dir}")
+    if final.status == RunStatus.FAILED:  # its reason is in events.jsonl's run_finished too
+        print(f"studio: error: {final.message}", file=sys.stderr)
     return 0 if final.status == RunStatus.FINISHED else 1
 
 

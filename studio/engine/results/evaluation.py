@@ -72,11 +72,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
         raise StudioError(f"{run_dir} holds no trained model yet: no epoch completed?")
     meta = _read_json(run_dir / files.MODEL)
     config = _read_config(run_dir)
-    try:
-        classes = [str(c) for c in meta["classes"]]
-        name, size = str(meta["model"]), int(meta["image_size"])
-    except (KeyError, TypeError, ValueError):
-        raise StudioError(f"{run_dir / 'model.json'} is incomplete.") from None
+    classes, name, size = _model_facts(meta, run_dir / files.MODEL)
     model = create_model(name, len(classes), "none", config.model.dropout, image_size=size)
     try:
         model.load_state_dict(checkpoints.load_weights(run_dir, "best"))
@@ -88,6 +84,37 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     model.to(where).eval()
     mean, std = model_normalisation(name)
     return LoadedRun(run_dir, model, classes, name, size, mean, std, config, where)
+
+
+def _model_facts(meta: Any, path: Path) -> tuple[list[str], str, int]:
+    """The classes, architecture and image size ``model.json`` records, each checked: a
+    tampered file gets one line, never a huge allocation or a traceback."""
+    from studio.config.schema import TrainConfig
+    from studio.engine.models.catalog import CATALOG
+
+    if not isinstance(meta, dict):
+        raise StudioError(f"{path} is not a table of model facts.")
+    classes, name, size = meta.get("classes"), meta.get("model"), meta.get("image_size")
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+        raise StudioError(f"{path}: 'classes' must be a non-empty list of class names.")
+    if name not in CATALOG:
+        raise StudioError(f"{path}: unknown model {name!r}.")
+    bounds = {type(m).__name__: m for m in TrainConfig.model_fields["image_size"].metadata}
+    low, high = bounds["Ge"].ge, bounds["Le"].le
+    if not isinstance(size, int) or isinstance(size, bool) or not low <= size <= high:
+        raise StudioError(f"{path}: image_size must be {low}–{high} pixels (got {size!r}).")
+    return classes, name, size
+
+
+def _split_files(run_dir: Path, split: str) -> list[str]:
+    """The file names ``split.json`` lists under ``split``, checked to be a list of strings."""
+    path = run_dir / files.SPLIT
+    data = _read_json(path)
+    listed = data.get("files", {}) if isinstance(data, dict) else None
+    listed = listed.get(split, []) if isinstance(listed, dict) else None
+    if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
+        raise StudioError(f"{path} is damaged: expected the files of each split.")
+    return listed
 
 
 def _read_json(path: Path) -> Any:
@@ -214,7 +241,7 @@ def split_files(run: LoadedRun, split: str) -> tuple[list[Path], list[int]]:
     (the class of each file, found again from the run's data folders and edits)."""
     from studio.engine.data.index import Edits, scan_folders
 
-    listed = _read_json(run.run_dir / files.SPLIT).get("files", {}).get(split, [])
+    listed = _split_files(run.run_dir, split)
     if not listed:
         return [], []
     index = Edits.of(run.config.data).apply(scan_folders(run.config.data.sources))

@@ -6,6 +6,8 @@ what was done with it later (evaluation results, exports).
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -17,9 +19,15 @@ BEST = "best.safetensors"  # the best epoch's weights
 MODEL = "model.json"  # what the best weights need: classes, size, normalisation
 LAST = "last.json"  # pointer to the latest resumable checkpoint
 RESULTS = "results.json"  # evaluations done after training
+LOCK = "run.lock"  # the pid of the process that owns the run while it trains
 
 # what a run leaves behind, for listing and deleting
 RUN_FILES = (BEST, MODEL, LAST, CONFIG, SPLIT, ENVIRONMENT, EVENTS)
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` already holds a run (its settings, events or best model)."""
+    return any((folder / name).exists() for name in (CONFIG, EVENTS, BEST))
 
 
 def last_files(epoch: int) -> tuple[str, str]:
@@ -29,6 +37,22 @@ def last_files(epoch: int) -> tuple[str, str]:
 
 def feature_cache(key: str) -> str:
     return f"features-{key}.safetensors"
+
+
+def runs_root() -> Path:
+    """Where runs outside a project go: ``$STUDIO_HOME/runs``, else the runs folder in
+    Studio's app-data folder (where Qt's ``AppDataLocation`` puts it for the window), never
+    the current directory."""
+    home = os.environ.get("STUDIO_HOME")
+    if home:
+        return Path(home) / "runs"
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "Studio" / "runs"
 
 
 def new_run_dir(root: Path) -> Path:

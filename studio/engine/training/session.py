@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from studio.config import ProjectConfig
 from studio.engine.control import Stopped, StopToken
 from studio.engine.events import Event, EventSink, Notice, RunFinished, RunStarted, RunStatus
-from studio.engine.runs import files
+from studio.engine.runs import files, lock
 from studio.engine.runs.eventlog import JsonlWriter
 from studio.engine.runs.store import RunRecorder, RunStore
 from studio.errors import StudioError
@@ -52,7 +52,10 @@ class RunSession:
             root = runs_root or (project / "runs" if project else None)
             if root is None:
                 raise ValueError("a run needs run_dir, runs_root or a project folder")
-            run_dir = files.new_run_dir(root)
+            try:
+                run_dir = files.new_run_dir(root)
+            except OSError as exc:
+                raise StudioError(f"Cannot create a run folder in {root}: {exc.strerror}") from None
         self.run_dir = Path(run_dir)
         self.project = Path(project) if project is not None else None
         self.resume = resume
@@ -63,12 +66,42 @@ class RunSession:
 
     def run(self, sink: EventSink, token: StopToken | None = None) -> RunFinished:
         """Set up, train and close; ``sink`` gets every event, ``run_finished`` last. Returns
-        that final event (also on bad input, as ``failed`` with its one-line message)."""
-        from studio.engine.training.trainer import fit
-
+        that final event (also on bad input, as ``failed`` with its one-line message). The
+        run folder is locked meanwhile: a second run into it fails at once."""
         token = token or StopToken()
         began = time.perf_counter()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            owned = self._own_folder()
+        except StudioError as exc:  # another run's folder: nothing is written into it
+            self.final = _ended_early(exc, token, 0.0)
+            sink(self.final)
+            return self.final
+        try:
+            return self._run(sink, token, began)
+        finally:
+            lock.release(owned)
+
+    def _own_folder(self) -> Path:
+        """Create the run folder and take its lock; refuse a folder that holds another run
+        unless resuming it."""
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StudioError(
+                f"Cannot create the run folder {self.run_dir}: {exc.strerror}"
+            ) from None
+        owned = lock.acquire(self.run_dir)
+        if not self.resume and files.holds_run(self.run_dir):
+            lock.release(owned)
+            raise StudioError(
+                f"{self.run_dir} already holds a run: choose a new run folder, or continue "
+                f"it (studio train --resume {self.run_dir})"
+            )
+        return owned
+
+    def _run(self, sink: EventSink, token: StopToken, began: float) -> RunFinished:
+        from studio.engine.training.trainer import fit
+
         log = JsonlWriter(self.run_dir / files.EVENTS)
         store: RunStore | None = None
         recorder: RunRecorder | None = None

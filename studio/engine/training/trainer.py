@@ -126,6 +126,16 @@ def _coach_settings(config: ProjectConfig) -> CoachSettings:
     return CoachSettings(**config.coach.model_dump(), warmup_epochs=warmup)
 
 
+def _require_validation(split: DataSplit, share: float) -> None:
+    """Refuse a split with no validation image: its accuracy would be a meaningless 0 %."""
+    if split.totals()["val"] == 0:
+        raise StudioError(
+            f"No validation images: {len(split.assigned)} images are too few to hold out "
+            f"{share:.0%} for validation; add images or raise the validation share "
+            "(data.val_fraction)"
+        )
+
+
 def _prepare(
     config: ProjectConfig, sink: EventSink, run_dir: Path | None, token: StopToken | None = None
 ) -> Run:
@@ -138,6 +148,7 @@ def _prepare(
     if split is None:
         raise Stopped
     index = split.index
+    _require_validation(split, config.data.val_fraction)
     _check(token)
     _seed_everything(cfg.seed)
     device = pick_device(cfg.device)
