@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studio.cli import evaluate, export, models, predict, runs, scan, train
+from studio.cli import check, evaluate, export, models, predict, runs, scan, train
 from studio.errors import StudioError
 
 COMMANDS = {
@@ -19,6 +19,7 @@ COMMANDS = {
     "predict": predict,
     "export": export,
     "evaluate": evaluate,
+    "check": check,
 }
 
 
