@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import drop_folders, make_dataset
 from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QLabel, QSpinBox, QToolButton
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
 
 from studio.cli.main import main
 
@@ -74,3 +74,17 @@ def test_the_image_size_follows_the_data_and_the_model_in_window_and_cli(
     assert window.model.config.train.image_size == 64
     assert main(["train", "--data", str(data), "--image-size", "64", "--dry-run"]) == 0
     assert "set by you" in capsys.readouterr().out
+
+
+def test_the_preflight_button_checks_on_a_worker_and_lists_the_results(
+    qtbot, window, dataset: Path
+):
+    drop_and_read(qtbot, window, [dataset])
+    panel = window.findChild(QWidget, "preflightButton").parent()
+    with qtbot.waitSignal(panel.checked, timeout=120_000) as signal:
+        qtbot.mouseClick(window.findChild(QPushButton, "preflightButton"), Qt.LeftButton)
+        assert not window.findChild(QPushButton, "preflightCancelButton").isHidden()
+    assert signal.args[0].passed
+    text = window.findChild(QLabel, "preflightResult").text()
+    assert "All checks passed" in text and "ln(3)" in text
+    qtbot.waitUntil(lambda: not window.model.tasks.busy, timeout=TIMEOUT)

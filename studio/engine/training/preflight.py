@@ -23,7 +23,6 @@ from typing import Any
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
 from studio.engine.events import EventSink, PreflightStep
-from studio.engine.training.steps import Stopped
 
 SAMPLE_TRAIN = 128  # training images the short trainings use
 SAMPLE_VAL = 64
@@ -79,6 +78,7 @@ def preflight(
 
     from studio.engine.augment.advice import augmentation_warnings
     from studio.engine.training.lr_finder import find_lr
+    from studio.engine.training.steps import Stopped
     from studio.engine.training.trainer import _prepare
 
     token = token or StopToken()
