@@ -12,7 +12,6 @@ import sys
 
 from studio import __version__
 from studio.cli import (
-    check,
     compare,
     desktop,
     evaluate,
@@ -36,7 +35,6 @@ COMMANDS = {
     "evaluate": evaluate,
     "label-issues": label_issues,
     "compare": compare,
-    "check": check,
 }
 
 

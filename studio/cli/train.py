@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -27,9 +27,6 @@ from studio.config.schema import SECTIONS, SETTINGS
 from studio.engine.models.catalog import CATALOG
 from studio.engine.training.resolve import Resolution, adopt, resolve
 from studio.errors import StudioError
-
-if TYPE_CHECKING:
-    from studio.engine.data.index import DatasetIndex
 
 # options that set one setting each; those not given are left to the settings resolver
 _SETTINGS = {
@@ -278,8 +275,8 @@ def _train(args: argparse.Namespace) -> int:
         raise StudioError(_first_error(exc)) from None
     from studio.engine.data.index import trainable_index
 
-    index, _ = trainable_index(config.data.sources)  # bad data fails before torch loads
-    resolution = resolved(config, index)
+    trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
+    resolution = resolved(config)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
     return run_training(
@@ -291,15 +288,11 @@ def _train(args: argparse.Namespace) -> int:
     )
 
 
-def resolved(config: ProjectConfig, index: DatasetIndex | None = None) -> Resolution:
-    """The settings resolver on this machine and for the data of ``index`` (the settings
-    that follow the data are derived from it as the window does); a weights file must
-    exist."""
+def resolved(config: ProjectConfig) -> Resolution:
+    """The settings resolver on this machine; a weights file must exist."""
     from studio.engine.machine import detect
-    from studio.engine.training.data_facts import data_facts
 
-    facts = data_facts(index) if index is not None else None
-    resolution = resolve(config, detect(), facts)
+    resolution = resolve(config, detect())
     weights = resolution.config.model.weights
     if weights not in ("none", "imagenet") and not Path(weights).is_file():
         raise StudioError(f"Weights file not found: {weights}")
@@ -411,8 +404,8 @@ def _train_project(args: argparse.Namespace) -> int:
         )
     from studio.engine.data.index import Edits, trainable_index
 
-    index, _ = trainable_index(config.data.sources, Edits.of(config.data))  # before torch
-    resolution = resolved(config, index)
+    trainable_index(config.data.sources, Edits.of(config.data))  # bad data fails before torch
+    resolution = resolved(config)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
     return run_training(
