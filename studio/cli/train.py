@@ -276,15 +276,16 @@ def _train(args: argparse.Namespace) -> int:
     from studio.engine.data.index import trainable_index
 
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
+    return _resolve_and_run(config, args, resume=args.resume is not None)
+
+
+def _resolve_and_run(config: ProjectConfig, args: argparse.Namespace, **options: Any) -> int:
+    """Resolve ``config`` on this machine, then print it (``--dry-run``) or train it."""
     resolution = resolved(config)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
     return run_training(
-        resolution.config,
-        args.out,
-        args.quiet,
-        resume=args.resume is not None,
-        notices=resolution.notices,
+        resolution.config, args.out, args.quiet, notices=resolution.notices, **options
     )
 
 
@@ -405,16 +406,7 @@ def _train_project(args: argparse.Namespace) -> int:
     from studio.engine.data.index import Edits, trainable_index
 
     trainable_index(config.data.sources, Edits.of(config.data))  # bad data fails before torch
-    resolution = resolved(config)
-    if args.dry_run:
-        return dry_run.show(resolution, args.json)
-    return run_training(
-        resolution.config,
-        args.out,
-        args.quiet,
-        project=project.folder,
-        notices=resolution.notices,
-    )
+    return _resolve_and_run(config, args, project=project.folder)
 
 
 def _given(value: Any) -> bool:
