@@ -347,15 +347,9 @@ def run_training(
 
 
 def _resumed_config(run_dir: Path) -> ProjectConfig:
-    from studio.engine.runs.files import CONFIG
+    from studio.config.io import load_run_config
 
-    path = run_dir / CONFIG
-    if not path.is_file():
-        raise StudioError(f"{run_dir} is not a run folder: it has no config.json.")
-    from studio.config.io import migrate
-
-    data, _ = migrate(json.loads(path.read_text(encoding="utf-8")))  # an older run's too
-    return adopt(ProjectConfig.model_validate(data))
+    return adopt(load_run_config(run_dir))  # an older run's too, paths made absolute
 
 
 def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | None) -> ProjectConfig:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from studio.config import ProjectConfig
+from studio.config.io import load_run_config, read_path
 from studio.engine.control import StopToken
 from studio.engine.data.images import ImageError, is_image_file, load_rgb
 from studio.engine.models.factory import create_model
@@ -114,7 +115,7 @@ def _split_files(run_dir: Path, split: str) -> list[str]:
     listed = listed.get(split, []) if isinstance(listed, dict) else None
     if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
         raise StudioError(f"{path} is damaged: expected the files of each split.")
-    return listed
+    return [str(read_path(n, run_dir)) for n in listed]
 
 
 def _read_json(path: Path) -> Any:
@@ -127,13 +128,9 @@ def _read_json(path: Path) -> Any:
 
 
 def _read_config(run_dir: Path) -> ProjectConfig:
-    path = run_dir / files.CONFIG
-    if not path.is_file():
+    if not (run_dir / files.CONFIG).is_file():
         return ProjectConfig()
-    try:
-        return ProjectConfig.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StudioError(f"Cannot read {path}: {exc}") from None
+    return load_run_config(run_dir)
 
 
 # -- inference ----------------------------------------------------------------------------

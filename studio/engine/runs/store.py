@@ -203,12 +203,12 @@ class RunStore:
                     name or "",
                     RunStatus.RUNNING,
                     now,
-                    json.dumps(config),
+                    json.dumps(self._stored_config(config)),
                     json.dumps(split or {}),
                     device,
                     model,
                     json.dumps(package_versions()),
-                    str(run_dir),
+                    self._stored(run_dir),
                     os.getpid(),
                     socket.gethostname(),
                 ),
@@ -222,8 +222,9 @@ class RunStore:
 
     def reopen_run(self, run_dir: Path | str) -> int | None:
         """Mark the run kept in ``run_dir`` as running again (it is being resumed); its id."""
+        forms = (self._stored(run_dir), str(run_dir), os.path.abspath(run_dir))  # older rows too
         row = self._db.execute(
-            "SELECT id FROM runs WHERE run_dir=? ORDER BY id DESC LIMIT 1", (str(run_dir),)
+            "SELECT id FROM runs WHERE run_dir IN (?, ?, ?) ORDER BY id DESC LIMIT 1", forms
         ).fetchone()
         if row is None:
             return None
@@ -271,7 +272,7 @@ class RunStore:
             self._db.execute(
                 "UPDATE runs SET status=?, message=?, ended_at=?, duration=?-started_at, "
                 "artifacts=? WHERE id=?",
-                (status, message, now, now, json.dumps(artifacts or {}), run_id),
+                (status, message, now, now, json.dumps(self._stored_paths(artifacts)), run_id),
             )
 
     def rename(self, run_id: int, name: str) -> None:
@@ -298,11 +299,11 @@ class RunStore:
     def runs(self) -> list[RunRecord]:
         """Every run, newest first."""
         rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
-        return [_record(r) for r in rows]
+        return [self._record(r) for r in rows]
 
     def get(self, run_id: int) -> RunRecord | None:
         row = self._db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-        return _record(row) if row else None
+        return self._record(row) if row else None
 
     def epochs(self, run_id: int) -> list[dict[str, float]]:
         """Per-epoch metrics of a run, in order, each with its ``epoch``."""
@@ -311,6 +312,37 @@ class RunStore:
             (run_id,),
         ).fetchall()
         return [dict(r) for r in rows]
+
+    # -- paths: relative to the project folder inside it, so the history moves with it -------
+    def _stored(self, path: Path | str) -> str:
+        if not str(path):
+            return ""
+        full = Path(os.path.abspath(path))
+        base = Path(os.path.abspath(self.folder))
+        return full.relative_to(base).as_posix() if full.is_relative_to(base) else str(full)
+
+    def _stored_paths(self, paths: dict[str, str] | None) -> dict[str, str]:
+        return {k: self._stored(v) for k, v in (paths or {}).items()}
+
+    def _stored_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        from studio.config.io import map_paths, stored_path
+
+        return map_paths(config, lambda p: stored_path(p, self.folder, levels=1))
+
+    def _absolute(self, value: str) -> str:
+        if not value:
+            return ""
+        path = Path(value)
+        return str(path if path.is_absolute() else Path(os.path.abspath(self.folder / path)))
+
+    def _record(self, row: sqlite3.Row) -> RunRecord:
+        from studio.config.io import map_paths, read_path
+
+        record = _record(row)
+        record.run_dir = self._absolute(record.run_dir)
+        record.artifacts = {k: self._absolute(v) for k, v in record.artifacts.items()}
+        record.config = map_paths(record.config, lambda p: str(read_path(p, self.folder)))
+        return record
 
     def check(self) -> str:
         """SQLite's integrity check: ``"ok"`` for a healthy database."""

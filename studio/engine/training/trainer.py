@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from studio.config import ProjectConfig
+from studio.config.io import run_config_json, stored_path
 from studio.engine.control import StopToken
 from studio.engine.data.splits import DataSplit, split_dataset
 from studio.engine.device import device_label, pick_device
@@ -200,7 +201,7 @@ def _prepare(
         keys=data.keys,
     )
     if run_dir is not None:
-        atomic_write_text(run_dir / files.CONFIG, config.model_dump_json(indent=2))
+        atomic_write_text(run_dir / files.CONFIG, run_config_json(config, run_dir))
         atomic_write_text(
             run_dir / files.ENVIRONMENT,
             json.dumps(checkpoints.environment(device_label(device)), indent=2),
@@ -336,10 +337,11 @@ def _seed_everything(seed: int) -> None:
 
 
 def _save_split(run_dir: Path, split: DataSplit) -> None:
-    """``split.json``: counts per class per split, and which file went where."""
+    """``split.json``: counts per class per split, and which file went where (paths stored as
+    in ``config.json``: relative to the run folder within its project's tree)."""
     listed: dict[str, list[str]] = {"train": [], "val": [], "test": []}
     for path, part in zip(split.index.paths, split.assigned, strict=True):
-        listed[part].append(str(path))
+        listed[part].append(stored_path(path, run_dir))
     data = {"counts": split.counts(), "files": listed}
     atomic_write_text(run_dir / files.SPLIT, json.dumps(data, indent=1, ensure_ascii=False))
 
