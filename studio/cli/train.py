@@ -276,7 +276,17 @@ def _train(args: argparse.Namespace) -> int:
     from studio.engine.data.index import trainable_index
 
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
-    return _resolve_and_run(config, args, resume=args.resume is not None)
+    if args.resume is None:
+        return _resolve_and_run(config, args)
+    return _resolve_and_run(config, args, resume=True, project=_project_of(args.resume))
+
+
+def _project_of(run_dir: Path) -> Path | None:
+    """The project whose ``runs/`` holds ``run_dir``, if any: its history follows the resume."""
+    from studio.config.io import is_project
+
+    folder = Path(os.path.abspath(run_dir)).parent
+    return folder.parent if folder.name == "runs" and is_project(folder.parent) else None
 
 
 def _resolve_and_run(config: ProjectConfig, args: argparse.Namespace, **options: Any) -> int:
@@ -391,6 +401,10 @@ def _train_project(args: argparse.Namespace) -> int:
             "app or in studio-project.toml"
         )
     project = load_project(args.project)
+    if args.resume is not None:  # the run's own settings, recorded in this project's history
+        args.out = args.resume
+        config = _with_machine_options(_resumed_config(args.resume), args)
+        return _resolve_and_run(config, args, resume=True, project=project.folder)
     config = _with_machine_options(adopt(project.config), args)
     missing = project.missing_sources()
     if missing:
