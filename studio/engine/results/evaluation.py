@@ -27,6 +27,7 @@ from studio.config.io import load_run_config, read_path
 from studio.engine.control import StopToken
 from studio.engine.data.images import ImageError, is_image_file, load_rgb
 from studio.engine.models.factory import create_model
+from studio.engine.models.state import load_checked
 from studio.engine.models.inference import eval_preprocessing, infer, model_normalisation
 from studio.engine.results import test_seal
 from studio.engine.results.metrics import classification_metrics
@@ -75,10 +76,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     config = _read_config(run_dir)
     classes, name, size = _model_facts(meta, run_dir / files.MODEL)
     model = create_model(name, len(classes), "none", config.model.dropout, image_size=size)
-    try:
-        model.load_state_dict(checkpoints.load_weights(run_dir, "best"))
-    except Exception as exc:
-        raise StudioError(f"Cannot load {best}: {exc}") from None
+    load_checked(model, checkpoints.load_weights(run_dir, "best"), str(best))
     from studio.engine.device import pick_device
 
     where = pick_device(device)
