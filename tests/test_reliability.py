@@ -70,9 +70,12 @@ def test_a_stale_lock_is_taken_over_and_released_at_the_end(dataset, tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / files.LOCK).write_text(f"{dead.pid}\n")
+    half = out / ".last-0001.safetensors.k1ll3d.tmp"  # the killed run's half-written checkpoint
+    half.write_bytes(b"\0" * 1000)
     assert main(train_args(dataset, out)) == 0
     assert not (out / files.LOCK).exists()
     assert (out / files.BEST).is_file()
+    assert not half.exists() and not list(out.glob(".*.tmp"))
 
 
 @pytest.mark.parametrize(

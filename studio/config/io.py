@@ -23,9 +23,10 @@ from pydantic import ValidationError
 from studio.config.errors import explain
 from studio.config.schema import SCHEMA_VERSION, SETTINGS, ProjectConfig
 from studio.errors import StudioError
-from studio.fileio import atomic_write_bytes, atomic_write_text
+from studio.fileio import atomic_write_bytes, atomic_write_text, remove_stale_temps
 
 PROJECT_FILE = "studio-project.toml"
+STALE_SECONDS = 60.0  # a save's temp file untouched this long was left by a killed process
 
 
 class ProjectFileError(StudioError):
@@ -236,6 +237,7 @@ def load_project(folder: Path, write_migration: bool = True) -> Project:
     path = folder / PROJECT_FILE
     if not path.is_file():
         raise ProjectFileError(f"{folder} is not a Studio project (no {PROJECT_FILE} in it)")
+    remove_stale_temps(folder, PROJECT_FILE, older_than=STALE_SECONDS)  # a killed save's
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")

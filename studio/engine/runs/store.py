@@ -22,6 +22,7 @@ from typing import Any
 from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted, RunStatus
 from studio.engine.runs import files
 from studio.errors import StudioError
+from studio.fileio import remove_stale_temps
 
 DB_FILE = "runs.sqlite"
 STORE_VERSION = 1  # PRAGMA user_version: bump with a migration when the tables change
@@ -168,9 +169,13 @@ class RunStore:
     def _mark_interrupted(self) -> list[int]:
         """Runs left ``running`` by a process that is gone become ``interrupted``."""
         rows = self._db.execute(
-            "SELECT id, pid, host FROM runs WHERE status=?", (RunStatus.RUNNING,)
+            "SELECT id, pid, host, run_dir FROM runs WHERE status=?", (RunStatus.RUNNING,)
         ).fetchall()
-        dead = [r["id"] for r in rows if not _alive(r["pid"], r["host"])]
+        gone = [r for r in rows if not _alive(r["pid"], r["host"])]
+        dead = [r["id"] for r in gone]
+        for row in gone:  # half-written checkpoints of the killed process
+            if row["run_dir"]:
+                remove_stale_temps(Path(self._absolute(row["run_dir"])))
         with self._tx():
             for run_id in dead:
                 self._db.execute(
