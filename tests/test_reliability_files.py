@@ -1,8 +1,10 @@
-"""Reliability of written files: the user's umask, no temp files left behind by a killed write."""
+"""Reliability of written files: the user's umask, no temp files left by a killed write, and
+a run history on read-only media that is read, not called damaged."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -10,6 +12,8 @@ import pytest
 
 from studio.config import ProjectConfig
 from studio.config.io import PROJECT_FILE, load_project, save_project
+from studio.engine.runs.store import DB_FILE, RunStore
+from studio.errors import StudioError
 from studio.fileio import atomic_write_text, current_umask
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
@@ -55,3 +59,33 @@ def test_a_killed_saves_temp_file_is_removed_when_the_project_opens(tmp_path: Pa
     os.utime(old, (an_hour_ago, an_hour_ago))
     load_project(tmp_path)
     assert not old.exists() and fresh.exists()
+
+
+def _failing_open(name: str):
+    def fail(self) -> None:
+        exc = sqlite3.OperationalError(name)
+        exc.sqlite_errorname = name
+        raise exc
+
+    return fail
+
+
+@pytest.mark.parametrize("error", ["SQLITE_READONLY", "SQLITE_FULL", "SQLITE_CANTOPEN"])
+def test_a_healthy_history_on_read_only_media_is_read_not_damaged(tmp_path, monkeypatch, error):
+    with RunStore(tmp_path) as store:
+        run_id = store.create_run({}, tmp_path / "runs" / "a", model="small_cnn")
+    monkeypatch.setattr(RunStore, "_open", _failing_open(error))  # as media that cannot write
+    with RunStore(tmp_path) as store:
+        assert store.read_only and [r.id for r in store.runs()] == [run_id]
+        assert store.get(run_id).run_dir == str(tmp_path / "runs" / "a")
+
+
+def test_only_sqlite_calls_a_history_damaged(tmp_path, monkeypatch):
+    monkeypatch.setattr(RunStore, "_open", _failing_open("SQLITE_READONLY"))
+    with pytest.raises(StudioError, match="cannot open the run history") as info:
+        RunStore(tmp_path)  # no history there to show
+    assert "damaged" not in str(info.value)
+    (tmp_path / DB_FILE).write_bytes(b"not a database" * 100)
+    monkeypatch.undo()
+    with pytest.raises(StudioError, match="is damaged"):
+        RunStore(tmp_path)

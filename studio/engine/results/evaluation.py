@@ -331,9 +331,14 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
 
 
 def save_results(run_dir: Path, update: dict[str, Any]) -> None:
-    """Merge ``update`` into ``results.json`` (atomic write)."""
+    """Merge ``update`` into ``results.json`` (atomic write); one line when the run folder
+    cannot be written (read-only media: evaluate with ``save=False`` there)."""
     data = {**load_results(run_dir), **update}
-    atomic_write_text(Path(run_dir) / files.RESULTS, json.dumps(data, indent=1, ensure_ascii=False))
+    path = Path(run_dir) / files.RESULTS
+    try:
+        atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False))
+    except OSError as exc:
+        raise StudioError(f"Cannot save {path}: {exc.strerror or exc}") from None
 
 
 def looks_at_test(run_dir: str | Path) -> int:
@@ -358,7 +363,13 @@ def evaluate_test_split(
     result = cached if cached else evaluate_split(run, "test", token, progress)
     looks = looks_at_test(run_dir) + 1
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    atomic_write_text(run_dir / TEST_LOOKS, json.dumps({"looks": looks, "last": stamp}))
+    try:  # a look that cannot be counted is not shown
+        atomic_write_text(run_dir / TEST_LOOKS, json.dumps({"looks": looks, "last": stamp}))
+    except OSError as exc:
+        raise StudioError(
+            f"Cannot count this look at the test set in {run_dir} ({exc.strerror or exc}): "
+            "the test results are shown only where each look is recorded"
+        ) from None
     config = run.config if isinstance(run, LoadedRun) else _read_config(run_dir)
     test_seal.record_look(run_dir, config)
     return result, looks

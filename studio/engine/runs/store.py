@@ -127,31 +127,65 @@ class RunStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.path = self.folder / DB_FILE
+        self.read_only = False  # read-only media: the history is shown, runs are not recorded
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StudioError(f"cannot open the run history {self.path}: {exc}") from None
+            self._read_only_or_raise(exc)
+            return
         try:
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > STORE_VERSION:
-                self._db.close()
-                raise StudioError(
-                    f"the run history {self.path} is from a newer Studio: update Studio"
-                )
-            with self._tx():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={STORE_VERSION}")
-            self.interrupted = self._mark_interrupted()
+            self._open()
         except sqlite3.DatabaseError as exc:
             self._db.close()
+            self._read_only_or_raise(exc)
+
+    def _read_only_or_raise(self, exc: Exception) -> None:
+        """After ``exc`` opening the history: damaged only when SQLite says so; else the
+        history opened to read only, where there is one (read-only media, a full disk)."""
+        if isinstance(exc, sqlite3.DatabaseError) and _kind(exc) == "damaged":
             raise StudioError(f"the run history {self.path} is damaged: {exc}") from None
+        if not self._open_read_only():
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise StudioError(f"cannot open the run history {self.path}: {why}") from None
+
+    def _open(self) -> None:
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._check_version()
+        with self._tx():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version={STORE_VERSION}")
+        self.interrupted = self._mark_interrupted()
+
+    def _check_version(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > STORE_VERSION:
+            self._db.close()
+            raise StudioError(f"the run history {self.path} is from a newer Studio: update Studio")
+
+    def _open_read_only(self) -> bool:
+        """An existing history on media that cannot be written: opened to read only (a
+        ``StudioError`` when SQLite finds it damaged); ``False`` when there is none."""
+        if not self.path.is_file():
+            return False
+        uri = f"{self.path.resolve().as_uri()}?immutable=1"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._check_version()
+            self._db.execute("SELECT count(*) FROM runs").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if _kind(exc) == "damaged":
+                raise StudioError(f"the run history {self.path} is damaged: {exc}") from None
+            return False
+        self.read_only, self.interrupted = True, []
+        return True
 
     # -- plumbing -------------------------------------------------------------------------
     def _tx(self) -> _Transaction:
@@ -365,6 +399,13 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _kind(exc: sqlite3.DatabaseError) -> str:
+    """``damaged`` only when SQLite says the file is corrupt or not a database; otherwise
+    (read-only, full disk, locked, cannot open) the file itself may well be healthy."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return "damaged" if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") else "unavailable"
 
 
 def _record(row: sqlite3.Row) -> RunRecord:

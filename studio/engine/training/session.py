@@ -149,6 +149,10 @@ class RunSession:
         except StudioError as exc:
             sink(Notice(message=f"The run is not recorded: {exc}"))
             return None, None
+        if store.read_only:
+            store.close()
+            sink(Notice(message=f"The run is not recorded: {store.path} is read-only."))
+            return None, None
         recorder = RunRecorder(store, self.config.model_dump(mode="json"), self.run_dir)
         try:
             recorder.begin(self.config.model.name, resume=self.resume)
