@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ from conftest import make_dataset
 
 from studio.cli.main import main
 from studio.engine.runs import files
+from studio.engine.runs.eventlog import read_events
 
 
 def train_args(data: Path, out: Path, *extra: str) -> list[str]:
@@ -165,3 +167,33 @@ def test_a_run_that_fails_mid_way_says_why_once_and_logs_it(dataset, tmp_path, m
     assert events[0]["event"] == "run_started" and events[-1]["event"] == "run_finished"
     assert events[-1]["status"] == "failed" and "device went away" in events[-1]["message"]
     assert not (out / files.LOCK).exists()
+
+
+def test_scan_of_a_folder_without_images_is_one_line(tmp_path, capsys):
+    assert main(["scan", str(tmp_path)]) == 2
+    assert "No images found" in one_line(capsys.readouterr().err)
+
+
+def test_predict_prints_one_line_per_image_whatever_the_names(trained, tmp_path, capsys):
+    config = json.loads((trained / files.CONFIG).read_text())
+    source = Path(os.path.normpath(trained / config["data"]["sources"][0]))
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("plain.png", "two\nlines.png", "tab\tbed.png"):
+        shutil.copy(next(source.rglob("*.png")), images / name)
+    capsys.readouterr()
+    assert main(["predict", str(trained), str(images), "--device", "cpu"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(line.count("\t") == 1 for line in lines)
+    assert any(line.startswith(str(images / "two\\nlines.png") + "\t") for line in lines)
+
+
+def test_a_full_disk_before_any_checkpoint_does_not_claim_one(dataset, tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("studio.engine.runs.checkpoints.save_best", full)
+    out = tmp_path / "run"
+    assert main(train_args(dataset, out)) == 1
+    (final,) = [e for e in read_events(out / files.EVENTS) if e["event"] == "run_finished"]
+    assert final["status"] == "failed" and "No checkpoint was saved yet" in final["message"]

@@ -116,7 +116,7 @@ def fit(
             ),
         )
     except Exception as exc:
-        status, message = RunStatus.FAILED, _explain(exc)
+        status, message = RunStatus.FAILED, _explain(exc, run_dir)
         _end(run, hooks, status, started, message)
         raise
     return _end(run, hooks, status, started, message)
@@ -324,8 +324,7 @@ def _save_best(run: Run) -> None:
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise StudioError(
-                "The disk is full: the best model could not be saved. The "
-                "previous checkpoint is intact; free some space and resume."
+                f"The disk is full: the best model could not be saved. {_kept(run.run_dir)}"
             ) from exc
         raise
 
@@ -346,7 +345,14 @@ def _save_split(run_dir: Path, split: DataSplit) -> None:
     atomic_write_text(run_dir / files.SPLIT, json.dumps(data, indent=1, ensure_ascii=False))
 
 
-def _explain(exc: Exception) -> str:
+def _kept(run_dir: Path | None) -> str:
+    """What a full disk left to continue from: the last checkpoint, if one was saved."""
+    if run_dir is not None and checkpoints.has_checkpoint(run_dir):
+        return "The previous checkpoint is intact: free some space and resume."
+    return "No checkpoint was saved yet: free some space and train again."
+
+
+def _explain(exc: Exception, run_dir: Path | None = None) -> str:
     text = str(exc)
     if isinstance(exc, StudioError):
         return text
@@ -356,5 +362,5 @@ def _explain(exc: Exception) -> str:
             "workers to 0 or lower the batch size."
         )
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "The disk is full: free some space; the previous checkpoint is intact."
+        return f"The disk is full. {_kept(run_dir)}"
     return f"{type(exc).__name__}: {text}"
