@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import make_dataset
 
@@ -197,3 +198,36 @@ def test_a_full_disk_before_any_checkpoint_does_not_claim_one(dataset, tmp_path,
     assert main(train_args(dataset, out)) == 1
     (final,) = [e for e in read_events(out / files.EVENTS) if e["event"] == "run_finished"]
     assert final["status"] == "failed" and "No checkpoint was saved yet" in final["message"]
+
+
+def test_an_export_decodes_as_studio_names_its_packages_and_skips_bad_images(
+    trained, tmp_path, monkeypatch, capsys
+):
+    import runpy
+
+    from PIL import Image
+
+    from studio.engine.results import evaluation
+
+    assert main(["export", str(trained), "--format", "state_dict", "--out", str(tmp_path / "b")]) == 0
+    bundle = tmp_path / "b"
+    card = json.loads((bundle / "model_card.json").read_text())
+    needed = {line.split("==")[0] for line in (bundle / "requirements.txt").read_text().split()}
+    assert needed == {"numpy", "pillow", "torch", "safetensors"} == {
+        r.split("==")[0] for r in card["requirements"]
+    }
+    script = (bundle / "predict_example.py").read_text()
+    assert "safetensors" in script.split('"""')[1] and "def _scale_to_uint8" in script
+    deep = tmp_path / "deep.png"  # 16-bit grey: clipping would make it white
+    Image.fromarray((np.arange(32 * 32).reshape(32, 32) * 40).astype(np.uint16)).save(deep)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", ["predict_example.py", str(deep), str(broken)])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(bundle / "predict_example.py"), run_name="__main__")
+    assert exit_info.value.code == 1
+    first, second = capsys.readouterr().out.splitlines()
+    expected = evaluation.predict(trained, [deep])[0].top[0][0]
+    assert first.split("\t")[:2] == [str(deep), expected]
+    assert second.startswith(f"{broken}\terror: ")
