@@ -209,13 +209,17 @@ def test_an_export_decodes_as_studio_names_its_packages_and_skips_bad_images(
 
     from studio.engine.results import evaluation
 
-    assert main(["export", str(trained), "--format", "state_dict", "--out", str(tmp_path / "b")]) == 0
+    assert (
+        main(["export", str(trained), "--format", "state_dict", "--out", str(tmp_path / "b")]) == 0
+    )
     bundle = tmp_path / "b"
     card = json.loads((bundle / "model_card.json").read_text())
     needed = {line.split("==")[0] for line in (bundle / "requirements.txt").read_text().split()}
-    assert needed == {"numpy", "pillow", "torch", "safetensors"} == {
-        r.split("==")[0] for r in card["requirements"]
-    }
+    assert (
+        needed
+        == {"numpy", "pillow", "torch", "safetensors"}
+        == {r.split("==")[0] for r in card["requirements"]}
+    )
     script = (bundle / "predict_example.py").read_text()
     assert "safetensors" in script.split('"""')[1] and "def _scale_to_uint8" in script
     deep = tmp_path / "deep.png"  # 16-bit grey: clipping would make it white
@@ -231,3 +235,35 @@ def test_an_export_decodes_as_studio_names_its_packages_and_skips_bad_images(
     expected = evaluation.predict(trained, [deep])[0].top[0][0]
     assert first.split("\t")[:2] == [str(deep), expected]
     assert second.startswith(f"{broken}\terror: ")
+
+
+def with_its_images(trained: Path, tmp_path: Path) -> Path:
+    """A copy of the run together with its images (it stores them relative to itself)."""
+    return shutil.copytree(trained.parent, tmp_path / "copy") / trained.name
+
+
+def test_evaluate_on_a_read_only_run_folder_shows_without_saving(
+    trained, tmp_path, monkeypatch, capsys
+):
+    run = with_its_images(trained, tmp_path)
+    (run / files.RESULTS).unlink(missing_ok=True)
+    monkeypatch.setattr("studio.cli.evaluate.os.access", lambda path, mode: False)
+    assert main(["evaluate", str(run), "--device", "cpu"]) == 0
+    captured = capsys.readouterr()
+    assert "Validation: accuracy" in captured.out and "read-only" in one_line(captured.err)
+    assert not (run / files.RESULTS).exists()
+
+
+@pytest.mark.parametrize(
+    "pointer",
+    [
+        {"epoch": 1, "weights": "../../elsewhere.safetensors", "state": "last-0001.pt"},
+        {"epoch": 1, "weights": "/etc/passwd", "state": "last-0001.pt"},
+        {"epoch": "1", "weights": "last-0001.safetensors", "state": "last-0001.pt"},
+    ],
+)
+def test_a_last_json_pointing_outside_its_run_is_refused(trained, tmp_path, capsys, pointer):
+    run = with_its_images(trained, tmp_path)
+    (run / files.LAST).write_text(json.dumps(pointer))
+    assert main(["train", "--resume", str(run), "--quiet"]) == 2
+    assert "last.json" in one_line(capsys.readouterr().err)

@@ -3,8 +3,6 @@ never pickled code; and architectures refuse image sizes they cannot take."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 import torchvision

@@ -156,6 +156,7 @@ def test_window_and_cli_write_the_same_run_folder(qtbot, tmp_path: Path, dataset
 
     assert listing(gui_dir) == listing(cli_dir)
     assert set(files.RUN_FILES) <= listing(cli_dir)[0]
+
     def split(run_dir: Path) -> dict:  # the same files, each stored relative to its run
         data = json.loads((run_dir / files.SPLIT).read_text())
         listed = {k: [str(read_path(n, run_dir)) for n in v] for k, v in data["files"].items()}

@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     run = load_run(args.run_dir, args.device)
     writable = os.access(args.run_dir, os.W_OK)
     if not writable:
-        print(f"note: {args.run_dir} is read-only: the results are shown, not saved", file=sys.stderr)
+        print(
+            f"note: {args.run_dir} is read-only: the results are shown, not saved", file=sys.stderr
+        )
     out: dict[str, Any] = {"val": evaluate_split(run, save=writable)}
     if args.test and not split_files(run, "test")[0]:
         raise StudioError("This run has no test split: train with --test-fraction to hold one out.")

@@ -27,8 +27,8 @@ from studio.config.io import load_run_config, read_path
 from studio.engine.control import StopToken
 from studio.engine.data.images import ImageError, is_image_file, load_rgb
 from studio.engine.models.factory import create_model
-from studio.engine.models.state import load_checked
 from studio.engine.models.inference import eval_preprocessing, infer, model_normalisation
+from studio.engine.models.state import load_checked
 from studio.engine.results import test_seal
 from studio.engine.results.metrics import classification_metrics
 from studio.engine.runs import checkpoints, files

@@ -76,6 +76,11 @@ def load_last(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict]:
     return weights, state
 
 
+def last_epoch(run_dir: Path) -> int:
+    """The epoch of the last checkpoint, its ``last.json`` checked (see :func:`_pointer`)."""
+    return int(_pointer(run_dir)["epoch"])
+
+
 def has_checkpoint(run_dir: Path) -> bool:
     return (run_dir / files.LAST).is_file()
 

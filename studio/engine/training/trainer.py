@@ -77,7 +77,7 @@ def fit(
             skipped_images=run.skipped,
             trainable_params=trainable,
             total_params=total,
-            start_epoch=_saved_epoch(run_dir) + 1 if resume else 1,
+            start_epoch=checkpoints.last_epoch(run_dir) + 1 if resume else 1,
             test_images=run.test_images,
         )
     )
@@ -251,13 +251,6 @@ def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:
         if run.run_dir is not None:
             _save_best(run)
     return ended
-
-
-def _saved_epoch(run_dir: Path | None) -> int:
-    try:
-        return int(json.loads((run_dir / files.LAST).read_text())["epoch"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
 
 
 def _halve_batch(run: Run) -> None:
