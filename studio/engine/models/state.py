@@ -71,8 +71,8 @@ def checked(
         if extra:
             parts.append(f"{len(extra)} unknown ({_names(extra)})")
         raise StudioError(
-            f"{source} does not fit this architecture: {' and '.join(parts)} of {len(wanted)}; "
-            "weights of another model?"
+            f"{source} does not fit this architecture ({len(wanted)} tensors): "
+            f"{' and '.join(parts)}; weights of another model?"
         )
     for name in wanted:
         mine, theirs = own[name], state[name]
@@ -97,5 +97,6 @@ def load_checked(model: nn.Module, state: dict[str, Any], source: str) -> None:
 
 
 def _names(keys: list[str]) -> str:
-    more = "…" if len(keys) > SHOWN else ""
-    return ", ".join(keys[:SHOWN]) + more
+    """The first few names, learnt tensors before bookkeeping ones (``num_batches_tracked``)."""
+    shown = sorted(keys, key=lambda k: k.endswith("num_batches_tracked"))[:SHOWN]
+    return ", ".join(shown) + ("…" if len(keys) > SHOWN else "")
