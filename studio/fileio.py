@@ -37,14 +37,16 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def remove_stale_temps(folder: Path, name: str = "*", older_than: float = 0.0) -> list[Path]:
-    """Remove the temp files that interrupted atomic writes of ``name`` (any file by default)
-    left in ``folder``, those not touched for ``older_than`` seconds (0 where no other process
-    can be writing, e.g. a locked run folder); returns the removed."""
+def remove_stale_temps(
+    folder: Path, name: str = "*", older_than: float = 0.0, suffix: str = TEMP_SUFFIX
+) -> list[Path]:
+    """Remove the temp files (``.NAME.XXXX`` + ``suffix``) that interrupted writes of ``name``
+    (any file by default) left in ``folder``, those not touched for ``older_than`` seconds (0
+    where no other process can be writing, e.g. a locked run folder); returns the removed."""
     removed = []
     now = time.time()
     try:
-        candidates = list(Path(folder).glob(f".{name}.*{TEMP_SUFFIX}"))
+        candidates = list(Path(folder).glob(f".{name}.*{suffix}"))
     except OSError:
         return removed
     for path in candidates:

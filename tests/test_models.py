@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,19 @@ def test_corrupt_or_cancelled_download_leaves_nothing(tmp_path: Path, monkeypatc
     with pytest.raises(StudioError, match="cancelled"):
         weights_module.download(spec, token=token)
     assert list(weights_module.cache_path(spec).parent.iterdir()) == []
+
+
+def test_a_killed_downloads_partial_file_is_removed_by_the_next(tmp_path: Path, monkeypatch):
+    _serve(tmp_path, monkeypatch, b"x" * 1000, good_hash=False)
+    spec = get_spec("resnet18")
+    target = weights_module.cache_path(spec)
+    target.parent.mkdir(parents=True)
+    left = target.parent / f".{target.name}.k1ll3d.partial"
+    left.write_bytes(b"x" * 500)
+    os.utime(left, (time.time() - 7200, time.time() - 7200))
+    with pytest.raises(StudioError, match="corrupt"):
+        weights_module.download(spec)
+    assert list(target.parent.iterdir()) == []
 
 
 def test_cli_models_json_and_strategy_errors(dataset: Path, tmp_path: Path):

@@ -278,15 +278,9 @@ def _train(args: argparse.Namespace) -> int:
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
     if args.resume is None:
         return _resolve_and_run(config, args)
-    return _resolve_and_run(config, args, resume=True, project=_project_of(args.resume))
+    from studio.engine.results.test_seal import project_of  # its history follows the resume
 
-
-def _project_of(run_dir: Path) -> Path | None:
-    """The project whose ``runs/`` holds ``run_dir``, if any: its history follows the resume."""
-    from studio.config.io import is_project
-
-    folder = Path(os.path.abspath(run_dir)).parent
-    return folder.parent if folder.name == "runs" and is_project(folder.parent) else None
+    return _resolve_and_run(config, args, resume=True, project=project_of(args.resume))
 
 
 def _resolve_and_run(config: ProjectConfig, args: argparse.Namespace, **options: Any) -> int:

@@ -356,9 +356,11 @@ class RunStore:
     def _stored(self, path: Path | str) -> str:
         if not str(path):
             return ""
-        full = Path(os.path.abspath(path))
-        base = Path(os.path.abspath(self.folder))
-        return full.relative_to(base).as_posix() if full.is_relative_to(base) else str(full)
+        full, base = Path(os.path.abspath(path)), Path(os.path.abspath(self.folder))
+        for inside, folder in ((full, base), (Path(path).resolve(), self.folder.resolve())):
+            if inside.is_relative_to(folder):  # as given, or through links (/tmp on macOS)
+                return inside.relative_to(folder).as_posix()
+        return str(full)
 
     def _stored_paths(self, paths: dict[str, str] | None) -> dict[str, str]:
         return {k: self._stored(v) for k, v in (paths or {}).items()}
