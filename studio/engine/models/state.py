@@ -9,6 +9,7 @@ that names the first mismatch, instead of loading a part or casting silently.
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ def read_tensors(path: Path) -> dict[str, Any]:
             from safetensors.torch import load_file
 
             return load_file(str(path))
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on odd pickles: our own line follows
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise StudioError(
             f"{path.name} is refused: it holds pickled Python objects, not just tensors, and "
