@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,7 @@ def test_malicious_pickle_is_refused_even_when_forced(tmp_path: Path, monkeypatc
     path = tmp_path / "evil.pth"
     path.write_bytes(pickle.dumps({"conv1.weight": _Payload()}))
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
-    with pytest.raises(StudioError, match="Cannot read weights file"):
+    with pytest.raises(StudioError, match="never runs pickled code"):
         create_model("resnet18", num_classes=3, weights=str(path))
     assert not Path(os.environ["STUDIO_HOME"] + "-pwned").exists()
 
@@ -157,6 +158,19 @@ def test_corrupt_or_cancelled_download_leaves_nothing(tmp_path: Path, monkeypatc
     with pytest.raises(StudioError, match="cancelled"):
         weights_module.download(spec, token=token)
     assert list(weights_module.cache_path(spec).parent.iterdir()) == []
+
+
+def test_a_killed_downloads_partial_file_is_removed_by_the_next(tmp_path: Path, monkeypatch):
+    _serve(tmp_path, monkeypatch, b"x" * 1000, good_hash=False)
+    spec = get_spec("resnet18")
+    target = weights_module.cache_path(spec)
+    target.parent.mkdir(parents=True)
+    left = target.parent / f".{target.name}.k1ll3d.partial"
+    left.write_bytes(b"x" * 500)
+    os.utime(left, (time.time() - 7200, time.time() - 7200))
+    with pytest.raises(StudioError, match="corrupt"):
+        weights_module.download(spec)
+    assert list(target.parent.iterdir()) == []
 
 
 def test_cli_models_json_and_strategy_errors(dataset: Path, tmp_path: Path):
@@ -279,7 +293,7 @@ def test_picker_refuses_a_bad_weights_file_and_keeps_the_previous_choice(
     evil.write_bytes(pickle.dumps({"conv1.weight": _Payload()}))
     with qtbot.waitSignal(picker.weights_rejected, timeout=60_000) as blocker:
         picker.load_weights_file(evil)
-    assert "Cannot read weights file" in blocker.args[0]
+    assert "never runs pickled code" in blocker.args[0]
     assert window.model.config.model.weights == "imagenet"
     good = _weights_file(tmp_path)
     wrong = tmp_path / "vgg.pth"

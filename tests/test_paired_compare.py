@@ -57,6 +57,7 @@ def test_a_better_reads_the_right_way_round():
 
 def _fake_run(folder: Path, val: list[str], seed: int, right: list[bool]) -> Path:
     folder.mkdir(parents=True)
+    val = [str(folder.parent / name) for name in val]  # one image folder beside both runs
     (folder / "best.safetensors").write_bytes(b"")
     split = {"counts": {}, "files": {"train": [], "val": val, "test": []}}
     (folder / "split.json").write_text(json.dumps(split))

@@ -14,6 +14,7 @@ from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set
 from PIL import Image
 
 from studio.cli.main import main as cli_main
+from studio.config.io import read_path
 from studio.engine.control import StopToken
 from studio.engine.events import RunFinished, RunStatus
 from studio.engine.runs import files
@@ -155,8 +156,13 @@ def test_window_and_cli_write_the_same_run_folder(qtbot, tmp_path: Path, dataset
 
     assert listing(gui_dir) == listing(cli_dir)
     assert set(files.RUN_FILES) <= listing(cli_dir)[0]
-    split = json.loads((gui_dir / files.SPLIT).read_text())
-    assert split == json.loads((cli_dir / files.SPLIT).read_text())
+
+    def split(run_dir: Path) -> dict:  # the same files, each stored relative to its run
+        data = json.loads((run_dir / files.SPLIT).read_text())
+        listed = {k: [str(read_path(n, run_dir)) for n in v] for k, v in data["files"].items()}
+        return {**data, "files": listed}
+
+    assert split(gui_dir) == split(cli_dir)
 
 
 def test_task_runner_waits_for_every_thread_within_one_deadline(qtbot):

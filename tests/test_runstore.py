@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from studio.config import ProjectConfig
-from studio.config.io import load_project, save_project
+from studio.config.io import load_project, load_run_config, save_project
 from studio.engine.events import EpochEnded, RunFinished, RunStarted
 from studio.engine.runs.store import RunRecorder, RunStore
 
@@ -112,7 +112,7 @@ def test_cli_trains_a_project_and_lists_its_runs(dataset: Path, tmp_path: Path, 
     (run,) = json.loads(capsys.readouterr().out)
     assert run["status"] == "finished" and run["run_dir"] == str(run_dir)
     assert [e["epoch"] for e in run["epochs"]] == [1, 2]
-    assert run["config"] == json.loads((run_dir / "config.json").read_text())
+    assert run["config"] == load_run_config(run_dir).model_dump(mode="json")
     saved = load_project(project).config.model_dump(mode="json")
     assert {**run["config"], "user_set": []} == saved  # as saved; written by code, so the
     assert "train.image_size" in run["config"]["user_set"]  # values are the user's

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,12 @@ def run(args: argparse.Namespace) -> int:
     )
 
     run = load_run(args.run_dir, args.device)
-    out: dict[str, Any] = {"val": evaluate_split(run)}
+    writable = os.access(args.run_dir, os.W_OK)
+    if not writable:
+        print(
+            f"note: {args.run_dir} is read-only: the results are shown, not saved", file=sys.stderr
+        )
+    out: dict[str, Any] = {"val": evaluate_split(run, save=writable)}
     if args.test and not split_files(run, "test")[0]:
         raise StudioError("This run has no test split: train with --test-fraction to hold one out.")
     if args.test:

@@ -44,8 +44,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for r in results:
         shown = "  ".join(f"{c} {p:.1%}" for c, p in r.top) if not r.error else f"error: {r.error}"
-        print(f"{r.path}\t{shown}")
+        print(f"{escaped(str(r.path))}\t{escaped(shown)}")
     return 0
+
+
+_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def escaped(text: str) -> str:
+    """``text`` on one line without tabs: a newline, return or tab in a file name prints as
+    ``\\n``, ``\\r``, ``\\t``, so every image stays one line of two columns (``--json`` and
+    ``--csv`` keep names exactly)."""
+    return text.translate(_ESCAPES)
 
 
 def _write_csv(path: Path, results: list, top_k: int) -> None:

@@ -276,7 +276,11 @@ def _train(args: argparse.Namespace) -> int:
     from studio.engine.data.index import trainable_index
 
     trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
-    return _resolve_and_run(config, args, resume=args.resume is not None)
+    if args.resume is None:
+        return _resolve_and_run(config, args)
+    from studio.engine.results.test_seal import project_of  # its history follows the resume
+
+    return _resolve_and_run(config, args, resume=True, project=project_of(args.resume))
 
 
 def _resolve_and_run(config: ProjectConfig, args: argparse.Namespace, **options: Any) -> int:
@@ -347,15 +351,9 @@ def run_training(
 
 
 def _resumed_config(run_dir: Path) -> ProjectConfig:
-    from studio.engine.runs.files import CONFIG
+    from studio.config.io import load_run_config
 
-    path = run_dir / CONFIG
-    if not path.is_file():
-        raise StudioError(f"{run_dir} is not a run folder: it has no config.json.")
-    from studio.config.io import migrate
-
-    data, _ = migrate(json.loads(path.read_text(encoding="utf-8")))  # an older run's too
-    return adopt(ProjectConfig.model_validate(data))
+    return adopt(load_run_config(run_dir))  # an older run's too, paths made absolute
 
 
 def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | None) -> ProjectConfig:
@@ -397,6 +395,10 @@ def _train_project(args: argparse.Namespace) -> int:
             "app or in studio-project.toml"
         )
     project = load_project(args.project)
+    if args.resume is not None:  # the run's own settings, recorded in this project's history
+        args.out = args.resume
+        config = _with_machine_options(_resumed_config(args.resume), args)
+        return _resolve_and_run(config, args, resume=True, project=project.folder)
     config = _with_machine_options(adopt(project.config), args)
     missing = project.missing_sources()
     if missing:

@@ -23,9 +23,10 @@ from pydantic import ValidationError
 from studio.config.errors import explain
 from studio.config.schema import SCHEMA_VERSION, SETTINGS, ProjectConfig
 from studio.errors import StudioError
-from studio.fileio import atomic_write_bytes, atomic_write_text
+from studio.fileio import atomic_write_bytes, atomic_write_text, remove_stale_temps
 
 PROJECT_FILE = "studio-project.toml"
+STALE_SECONDS = 60.0  # a save's temp file untouched this long was left by a killed process
 
 
 class ProjectFileError(StudioError):
@@ -119,23 +120,32 @@ def migrate(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 
 # -- paths -----------------------------------------------------------------------------------
-def _to_stored(path: Path, folder: Path) -> str:
-    """Relative to the project folder when the path lies within the folder's parent."""
+def _to_stored(path: Path, folder: Path, levels: int = 1) -> str:
+    """Relative to ``folder`` (the folder of the file that stores it) when the path lies within
+    the folder's ancestor ``levels`` up (the project's parent; for a run folder in
+    ``PROJECT/runs/``, the same), else absolute: they move together, or not at all."""
     path = Path(os.path.abspath(path))
     base = Path(os.path.abspath(folder))
-    if path.is_relative_to(base.parent) and base.parent != Path(base.anchor):
+    top = base.parents[levels - 1] if len(base.parents) >= levels else Path(base.anchor)
+    if path.is_relative_to(top) and top != Path(base.anchor):
         return Path(os.path.relpath(path, base)).as_posix()
     return str(path)
 
 
 def _from_stored(value: Any, folder: Path) -> Any:
+    """A stored path made absolute again (relative ones are relative to ``folder``)."""
     if not isinstance(value, str):
         return value  # validation reports it
     path = Path(value).expanduser()
-    return Path(os.path.normpath(path if path.is_absolute() else folder / path))
+    return Path(os.path.abspath(path if path.is_absolute() else Path(folder) / path))
 
 
-def _map_paths(data: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
+def map_paths(data: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
+    """``data`` with ``fn`` applied to every path in it: the image folders, the files edited,
+    and a weights file."""
+    model = data.get("model")
+    if isinstance(model, dict) and model.get("weights") not in (None, "none", "imagenet"):
+        data = {**data, "model": {**model, "weights": str(fn(model["weights"]))}}
     section = data.get("data")
     if not isinstance(section, dict):
         return data
@@ -148,11 +158,55 @@ def _map_paths(data: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]
     return {**data, "data": section}
 
 
+def stored_path(path: Path | str, folder: Path, levels: int = 3) -> str:
+    """How a file in ``folder`` (by default a run folder, ``PROJECT/runs/RUN``) stores
+    ``path``: relative to ``folder`` when both sit in one project's tree, else absolute."""
+    return _to_stored(Path(path), folder, levels)
+
+
+def read_path(value: str, folder: Path) -> Path:
+    """A path as stored by :func:`stored_path`, made absolute."""
+    return _from_stored(value, folder)
+
+
+# -- run folders -----------------------------------------------------------------------------
+def run_config_json(config: ProjectConfig, run_dir: Path) -> str:
+    """A run's ``config.json``: the settings it ran with, paths relative to the run folder
+    where they share its project's tree (so the run works from any directory and moves with
+    its project)."""
+    import json
+
+    data = map_paths(config.model_dump(mode="json"), lambda p: stored_path(p, run_dir))
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def load_run_config(run_dir: Path) -> ProjectConfig:
+    """The settings a run kept in ``run_dir/config.json`` (any Studio's), paths made absolute;
+    one-line :class:`StudioError` when missing or damaged."""
+    import json
+
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise StudioError(f"{run_dir} is not a run folder: it has no config.json.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StudioError(f"Cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise StudioError(f"{path} is damaged: expected a table of settings.")
+    data, _ = migrate(data)
+    data = map_paths(data, lambda p: _from_stored(p, Path(run_dir)))
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        raise StudioError(f"{path} is damaged: {explain(exc, ProjectConfig)}") from None
+
+
 # -- reading and writing ---------------------------------------------------------------------
 def project_to_toml(config: ProjectConfig, folder: Path) -> str:
     """The TOML text of ``config`` as saved in ``folder``."""
     data = config.model_dump(mode="json")
-    data = _map_paths(data, lambda p: _to_stored(Path(p), folder))
+    data = map_paths(data, lambda p: _to_stored(Path(p), folder))
     header = "# Studio project: edit in the app, or here by hand (then reopen the project).\n"
     return header + tomli_w.dumps(data)
 
@@ -183,6 +237,7 @@ def load_project(folder: Path, write_migration: bool = True) -> Project:
     path = folder / PROJECT_FILE
     if not path.is_file():
         raise ProjectFileError(f"{folder} is not a Studio project (no {PROJECT_FILE} in it)")
+    remove_stale_temps(folder, PROJECT_FILE, older_than=STALE_SECONDS)  # a killed save's
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
@@ -193,7 +248,7 @@ def load_project(folder: Path, write_migration: bool = True) -> Project:
     except tomllib.TOMLDecodeError as exc:
         raise ProjectFileError(f"{path}: not valid TOML: {exc}") from None
     data, old_version = migrate(data)
-    data = _map_paths(data, lambda p: _from_stored(p, folder))
+    data = map_paths(data, lambda p: _from_stored(p, folder))
     try:
         config = ProjectConfig.model_validate(data)
     except ValidationError as exc:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.events import RunStatus
 from studio.engine.runs import files
+from studio.errors import StudioError
 from studio.qt.help import install as install_help
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
@@ -360,7 +361,7 @@ class MainWindow(QMainWindow):
 
     def resume_training(self, run_dir: Path | None = None) -> None:
         """Continue ``run_dir`` (default: the last run) from its last checkpoint."""
-        from studio.config import ProjectConfig
+        from studio.config.io import load_run_config
         from studio.engine.events import from_dict
         from studio.engine.runs.eventlog import read_events
 
@@ -368,13 +369,13 @@ class MainWindow(QMainWindow):
         if self.controller.running or run_dir is None:
             return
         try:
-            config = ProjectConfig.model_validate_json((run_dir / files.CONFIG).read_text())
+            config = load_run_config(run_dir)
             past = [
                 from_dict(e)
                 for e in read_events(run_dir / files.EVENTS)
                 if e.get("event") == "epoch_ended"
             ]
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, StudioError) as exc:
             self.show_message(f"Cannot resume {run_dir.name}: {exc}")
             return
         self.message.hide()

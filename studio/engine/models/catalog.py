@@ -16,7 +16,8 @@ class ModelSpec:
 
     ``torchvision_name`` is the builder in ``torchvision.models`` (``None`` for Studio's own);
     pre-trained weights come from that builder's default weights enum. ``fixed_size`` is set
-    for models whose pre-trained weights only accept one input size (ViT).
+    for models whose pre-trained weights only accept one input size (ViT); ``min_image_size``
+    is the smallest input its downsampling leaves at least one pixel of.
     ``default_image_size`` is the crop size the pre-trained weights were made at (a test
     holds it equal to torchvision's metadata), so no choice waits for torchvision to load.
     """
@@ -28,6 +29,7 @@ class ModelSpec:
     default_image_size: int
     torchvision_name: str | None = None
     fixed_size: int | None = None
+    min_image_size: int = 16  # smaller images shrink to nothing inside (VGG, ConvNeXt: 32)
 
     @property
     def has_pretrained(self) -> bool:
@@ -99,14 +101,22 @@ CATALOG: dict[str, ModelSpec] = {
             "ConvNeXt-Tiny",
             "convnext",
             "Modern CNN with excellent accuracy; needs a GPU.",
+            min_image_size=32,
         ),
         _tv(
             "vgg11_bn",
             "VGG-11 (BN)",
             "vgg",
             "Simple and classic, easy to understand; large weights.",
+            min_image_size=32,
         ),
-        _tv("vgg16_bn", "VGG-16 (BN)", "vgg", "The textbook deep CNN; very large to export."),
+        _tv(
+            "vgg16_bn",
+            "VGG-16 (BN)",
+            "vgg",
+            "The textbook deep CNN; very large to export.",
+            min_image_size=32,
+        ),
         _tv(
             "vit_b_16",
             "ViT-B/16",

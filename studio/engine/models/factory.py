@@ -57,6 +57,11 @@ def create_model(
         if weights != "none":
             raise StudioError(f"{spec.title} has no pre-trained weights: use --weights none.")
         return SmallCNN(num_classes, dropout)
+    if image_size is not None and image_size < spec.min_image_size:
+        raise StudioError(
+            f"{spec.title} needs images of at least {spec.min_image_size} px (got {image_size} "
+            f"px): set the image size to {spec.min_image_size} or more, or pick another model."
+        )
     import torchvision
 
     extra = {}
@@ -81,32 +86,13 @@ def create_model(
 
 
 def _load_weights_file(model: nn.Module, path: Path) -> None:
-    if not path.is_file():
-        raise StudioError(f"Weights file not found: {path}")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
+    """A weights file for this very architecture (any head: it is replaced), checked tensor by
+    tensor before it is loaded."""
+    from studio.engine.models.state import checked, read_tensors
 
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise StudioError(f"Cannot read weights file {path.name}: {exc}") from exc
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise StudioError(f"{path.name} holds no state dict of tensors.")
-    own = model.state_dict()
-    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    missing = [k for k in own if k not in usable]
-    head = _head_keys(model)
-    if not usable or any(k not in head for k in missing):
-        shown = ", ".join(sorted(missing)[:5])
-        raise StudioError(
-            f"{path.name} does not fit this architecture: {len(missing)} of {len(own)} "
-            f"tensors are missing or have another shape ({shown}...)."
-        )
-    model.load_state_dict(usable, strict=False)
+    head = next(name for name, m in model.named_modules() if m is _last_linear(model)[2])
+    state = checked(model.state_dict(), read_tensors(path), path.name, ignore=head)
+    model.load_state_dict(state, strict=False)  # all but the head, which is replaced
 
 
 def _last_linear(model: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
@@ -118,13 +104,6 @@ def _last_linear(model: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
     if found is None:
         raise StudioError(f"{type(model).__name__} has no linear classification head.")
     return found
-
-
-def _head_keys(model: nn.Module) -> set[str]:
-    _, _, linear = _last_linear(model)
-    return {
-        name for name, p in model.named_parameters() if any(p is q for q in linear.parameters())
-    }
 
 
 def _replace_head(model: nn.Module, num_classes: int, dropout: float) -> None:

@@ -22,8 +22,10 @@ import torch
 from studio.engine.control import StopToken
 from studio.engine.models.catalog import ModelSpec
 from studio.errors import StudioError
+from studio.fileio import remove_stale_temps
 
 CHUNK = 1 << 16
+STALE_DOWNLOAD = 3600.0  # a partial download untouched for an hour was left by a killed one
 HASH_PREFIX = re.compile(r"-([a-f0-9]*)\.")  # torch.hub's convention: name-<sha256 prefix>.pth
 
 
@@ -84,6 +86,7 @@ def download(
     url = default_weights(spec).url
     target = cache_path(spec)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target.parent, target.name, older_than=STALE_DOWNLOAD, suffix=".partial")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     digest = hashlib.sha256()
     try:

@@ -23,10 +23,12 @@ import numpy as np
 import torch
 
 from studio.config import ProjectConfig
+from studio.config.io import load_run_config, read_path
 from studio.engine.control import StopToken
 from studio.engine.data.images import ImageError, is_image_file, load_rgb
 from studio.engine.models.factory import create_model
 from studio.engine.models.inference import eval_preprocessing, infer, model_normalisation
+from studio.engine.models.state import load_checked
 from studio.engine.results import test_seal
 from studio.engine.results.metrics import classification_metrics
 from studio.engine.runs import checkpoints, files
@@ -74,10 +76,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     config = _read_config(run_dir)
     classes, name, size = _model_facts(meta, run_dir / files.MODEL)
     model = create_model(name, len(classes), "none", config.model.dropout, image_size=size)
-    try:
-        model.load_state_dict(checkpoints.load_weights(run_dir, "best"))
-    except Exception as exc:
-        raise StudioError(f"Cannot load {best}: {exc}") from None
+    load_checked(model, checkpoints.load_weights(run_dir, "best"), str(best))
     from studio.engine.device import pick_device
 
     where = pick_device(device)
@@ -114,7 +113,7 @@ def _split_files(run_dir: Path, split: str) -> list[str]:
     listed = listed.get(split, []) if isinstance(listed, dict) else None
     if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
         raise StudioError(f"{path} is damaged: expected the files of each split.")
-    return listed
+    return [str(read_path(n, run_dir)) for n in listed]
 
 
 def _read_json(path: Path) -> Any:
@@ -127,13 +126,9 @@ def _read_json(path: Path) -> Any:
 
 
 def _read_config(run_dir: Path) -> ProjectConfig:
-    path = run_dir / files.CONFIG
-    if not path.is_file():
+    if not (run_dir / files.CONFIG).is_file():
         return ProjectConfig()
-    try:
-        return ProjectConfig.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StudioError(f"Cannot read {path}: {exc}") from None
+    return load_run_config(run_dir)
 
 
 # -- inference ----------------------------------------------------------------------------
@@ -336,9 +331,14 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
 
 
 def save_results(run_dir: Path, update: dict[str, Any]) -> None:
-    """Merge ``update`` into ``results.json`` (atomic write)."""
+    """Merge ``update`` into ``results.json`` (atomic write); one line when the run folder
+    cannot be written (read-only media: evaluate with ``save=False`` there)."""
     data = {**load_results(run_dir), **update}
-    atomic_write_text(Path(run_dir) / files.RESULTS, json.dumps(data, indent=1, ensure_ascii=False))
+    path = Path(run_dir) / files.RESULTS
+    try:
+        atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False))
+    except OSError as exc:
+        raise StudioError(f"Cannot save {path}: {exc.strerror or exc}") from None
 
 
 def looks_at_test(run_dir: str | Path) -> int:
@@ -363,7 +363,13 @@ def evaluate_test_split(
     result = cached if cached else evaluate_split(run, "test", token, progress)
     looks = looks_at_test(run_dir) + 1
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    atomic_write_text(run_dir / TEST_LOOKS, json.dumps({"looks": looks, "last": stamp}))
+    try:  # a look that cannot be counted is not shown
+        atomic_write_text(run_dir / TEST_LOOKS, json.dumps({"looks": looks, "last": stamp}))
+    except OSError as exc:
+        raise StudioError(
+            f"Cannot count this look at the test set in {run_dir} ({exc.strerror or exc}): "
+            "the test results are shown only where each look is recorded"
+        ) from None
     config = run.config if isinstance(run, LoadedRun) else _read_config(run_dir)
     test_seal.record_look(run_dir, config)
     return result, looks

@@ -37,7 +37,7 @@ from studio.engine.results.evaluation import (
     logits_for,
     split_files,
 )
-from studio.engine.results.export_example import example_script
+from studio.engine.results.export_example import example_script, requirements
 from studio.engine.runs import files
 from studio.errors import StudioError
 from studio.fileio import atomic_write_bytes, atomic_write_text
@@ -118,6 +118,7 @@ def export(
         card = model_card(run, fmt, report)
         atomic_write_text(tmp / "model_card.json", json.dumps(card, indent=2, ensure_ascii=False))
         atomic_write_text(tmp / "predict_example.py", example_script(card))
+        atomic_write_text(tmp / "requirements.txt", "\n".join(card["requirements"]) + "\n")
         if out.exists():
             out.rmdir()
         tmp.rename(out)
@@ -348,8 +349,11 @@ def model_card(run: LoadedRun, fmt: str, report: ExportReport) -> dict[str, Any]
         "image_size": size,
         "mean": list(run.mean),
         "std": list(run.std),
+        "requirements": requirements(fmt, spec.torchvision_name),
         "preprocessing": {
-            "decode": "RGB, EXIF orientation applied, transparency composited on grey 128",
+            "decoder": "load_rgb in predict_example.py: Studio's own (studio.engine.data.images)",
+            "decode": "RGB, EXIF orientation applied, transparency composited on grey 128, "
+            "16-bit, 32-bit and float samples scaled (not clipped) to 0..255",
             "resize": f"stretch to {size}x{size} (no crop, aspect ratio not kept)",
             "interpolation": "bilinear, half-pixel centres (OpenCV INTER_LINEAR), uint8 result",
             "normalisation_inside_model": inside,

@@ -1,8 +1,10 @@
 """The ``predict_example.py`` written beside every export: classify an image without Studio.
 
-It needs numpy and Pillow plus torch (TorchScript, state dict) or onnxruntime (ONNX), and
-resizes as Studio's validation does: OpenCV's bilinear resize when cv2 is installed, else an
-equivalent numpy version (identical up to rounding of a pixel value here and there).
+It decodes with Studio's own decoder (its source copied in, so 16-bit, 32-bit and float images
+are scaled exactly as in training, not clipped), resizes as Studio's validation does (OpenCV's
+bilinear resize when cv2 is installed, else an equivalent numpy version, identical up to
+rounding of a pixel value here and there), and carries on past an unreadable image with a
+line for it. The packages it needs are :func:`requirements`, named in its docstring too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import Any
 _COMMON = '''"""Classify images with this exported Studio model.
 
 Usage: python predict_example.py IMAGE...
+Needs: {requirements} (opencv-python-headless optional).
+Prints one line per image: path, class, confidence; or path and the error for an image that
+cannot be read (the others are still classified; the exit code is then 1).
 """
 
 import json
@@ -25,17 +30,14 @@ from PIL import Image, ImageOps
 HERE = Path(__file__).resolve().parent
 CARD = json.loads((HERE / "model_card.json").read_text(encoding="utf-8"))
 SIZE = CARD["image_size"]
-
+{decoder}
 
 def load_rgb(path):
-    """Decode as Studio does: EXIF orientation, transparency on grey, RGB."""
-    image = ImageOps.exif_transpose(Image.open(path))
-    if image.mode in ("P", "PA"):
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA"):
-        canvas = Image.new("RGBA", image.size, (128, 128, 128, 255))
-        image = Image.alpha_composite(canvas, image.convert("RGBA"))
-    return np.asarray(image.convert("RGB"))
+    """Decode as Studio does (its own code, above): EXIF orientation, transparency on grey,
+    16-bit/32-bit/float samples scaled to 8 bits, RGB."""
+    with Image.open(path) as image:
+        image.load()
+        return _to_rgb_array(ImageOps.exif_transpose(image))
 
 
 def resize(rgb, size):
@@ -67,11 +69,15 @@ def pixels(path):
     return resize(load_rgb(path), SIZE).transpose(2, 0, 1)[None].astype(np.float32)
 
 
+def one_line(text):
+    return str(text).replace("\\n", "\\\\n").replace("\\r", "\\\\r").replace("\\t", "\\\\t")
+
+
 def report(path, logits):
     e = np.exp(logits - logits.max())
     probs = e / e.sum()
     best = int(probs.argmax())
-    print(f"{path}\\t{CARD['classes'][best]}\\t{probs[best]:.4f}")
+    print(f"{one_line(path)}\\t{CARD['classes'][best]}\\t{probs[best]:.4f}")
 '''
 
 _TORCHSCRIPT = """
@@ -143,9 +149,47 @@ _MAIN = """
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: python predict_example.py IMAGE...")
+    failed = 0
     for name in sys.argv[1:]:
-        report(name, logits(pixels(name)))
+        try:
+            x = pixels(name)
+        except Exception as exc:  # one unreadable image does not stop the others
+            failed += 1
+            print(f"{one_line(name)}\\terror: {one_line(exc)}")
+            continue
+        report(name, logits(x))
+    if failed:
+        sys.exit(1)
 """
+
+
+def requirements(fmt: str, torchvision_builder: str | None) -> list[str]:
+    """The packages a bundle's script needs, with the versions it was exported with."""
+    from importlib.metadata import version
+
+    names = ["numpy", "pillow"]
+    if fmt == "onnx":
+        names.append("onnxruntime")
+    else:
+        names.append("torch")
+    if fmt == "state_dict":
+        names.append("safetensors")
+        if torchvision_builder is not None:
+            names.append("torchvision")
+    return [f"{name}=={version(name)}" for name in names]
+
+
+def decoder_source() -> str:
+    """Studio's decoder (``studio.engine.data.images``) as the bundle carries it: the very
+    functions training decodes with, so the bundle cannot drift from Studio."""
+    from studio.engine.data import images
+
+    parts = [
+        f"BACKGROUND = {images.BACKGROUND!r}",
+        inspect.getsource(images._to_rgb_array),
+        inspect.getsource(images._scale_to_uint8),
+    ]
+    return "\n\n" + "\n\n\n".join(part.strip() for part in parts) + "\n\n"
 
 
 def example_script(card: dict[str, Any]) -> str:
@@ -159,4 +203,5 @@ def example_script(card: dict[str, Any]) -> str:
         from studio.engine.models.factory import SmallCNN
 
         body = _STATE_DICT.replace("{small_cnn}", "\n\n" + inspect.getsource(SmallCNN))
-    return _COMMON + body + _MAIN
+    common = _COMMON.replace("{requirements}", ", ".join(card["requirements"]))
+    return common.replace("{decoder}", decoder_source()) + body + _MAIN

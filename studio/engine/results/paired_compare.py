@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.config.io import load_run_config, read_path
 from studio.engine.control import StopToken
 from studio.engine.runs import files
 from studio.errors import StudioError
@@ -150,7 +151,7 @@ def validation_files(run_dir: Path) -> list[str]:
     path = Path(run_dir) / files.SPLIT
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return [str(p) for p in data["files"]["val"]]
+        return [str(read_path(p, Path(run_dir))) for p in data["files"]["val"]]
     except FileNotFoundError:
         name = Path(run_dir).name
         raise StudioError(f"{name} has no {files.SPLIT}: it cannot be paired.") from None
@@ -178,8 +179,8 @@ def _split_cause(run_a: Path, run_b: Path) -> str:
     configs = []
     for run in (run_a, run_b):
         try:
-            configs.append(json.loads((Path(run) / files.CONFIG).read_text(encoding="utf-8")))
-        except (OSError, ValueError):
+            configs.append(load_run_config(Path(run)).model_dump(mode="json"))
+        except StudioError:
             return ""
     wanted = ("train.seed", "data.val_fraction", "data.test_fraction", "data.sources")
     changed = [

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save
+from safetensors.torch import save
 
+from studio.engine.models.state import read_tensors
 from studio.engine.runs import files
 from studio.errors import StudioError
 from studio.fileio import atomic_write_bytes, atomic_write_text
@@ -30,11 +31,12 @@ def save_weights(path: Path, state: dict[str, torch.Tensor], meta: dict[str, str
 
 
 def load_weights(run_dir: Path, which: str = "best") -> dict[str, torch.Tensor]:
-    """The ``best`` (or ``last``) weights of a run, as a state dict."""
+    """The ``best`` (or ``last``) weights of a run, as a state dict (check it against the
+    model with :func:`~studio.engine.models.state.checked` before use)."""
     path = run_dir / files.BEST if which == "best" else run_dir / _pointer(run_dir)["weights"]
     if not path.is_file():
         raise StudioError(f"{run_dir} has no {which} model yet: train at least one epoch.")
-    return load_file(str(path))
+    return read_tensors(path)
 
 
 def save_best(run_dir: Path, state: dict[str, torch.Tensor], info: dict[str, Any]) -> None:
@@ -60,9 +62,23 @@ def save_last(run_dir: Path, epoch: int, weights: dict[str, torch.Tensor], state
 def load_last(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict]:
     """The last checkpoint's weights and training state (``weights_only=True``)."""
     pointer = _pointer(run_dir)
-    weights = load_file(str(run_dir / pointer["weights"]))
-    state = torch.load(run_dir / pointer["state"], map_location="cpu", weights_only=True)
+    weights = read_tensors(run_dir / pointer["weights"])
+    try:
+        state = torch.load(run_dir / pointer["state"], map_location="cpu", weights_only=True)
+    except Exception as exc:
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StudioError(
+            f"The last checkpoint of {run_dir} cannot be read ({pointer['state']}: {why}); "
+            "the best model is kept, but this run cannot be resumed"
+        ) from None
+    if not isinstance(state, dict):
+        raise StudioError(f"The last checkpoint of {run_dir} is damaged: cannot resume it")
     return weights, state
+
+
+def last_epoch(run_dir: Path) -> int:
+    """The epoch of the last checkpoint, its ``last.json`` checked (see :func:`_pointer`)."""
+    return int(_pointer(run_dir)["epoch"])
 
 
 def has_checkpoint(run_dir: Path) -> bool:
@@ -70,10 +86,26 @@ def has_checkpoint(run_dir: Path) -> bool:
 
 
 def _pointer(run_dir: Path) -> dict:
+    """``last.json``, confined to its run folder: it may name only the checkpoint pair of its
+    own epoch, plain file names beside it (never ``../``, an absolute path or a link out)."""
     try:
-        return json.loads((run_dir / files.LAST).read_text())
+        pointer = json.loads((run_dir / files.LAST).read_text())
     except (OSError, ValueError) as exc:
         raise StudioError(f"{run_dir} has no checkpoint to resume from.") from exc
+    epoch = pointer.get("epoch") if isinstance(pointer, dict) else None
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 < epoch < 100_000:
+        raise StudioError(f"{run_dir / files.LAST} is damaged: no valid epoch.")
+    weights, state = files.last_files(epoch)
+    if (pointer.get("weights"), pointer.get("state")) != (weights, state):
+        raise StudioError(
+            f"{run_dir / files.LAST} is refused: it names files other than its epoch's "
+            f"checkpoint ({weights}, {state}) in the run folder."
+        )
+    folder = run_dir.resolve()
+    for name in (weights, state):
+        if (run_dir / name).resolve().parent != folder:
+            raise StudioError(f"{run_dir / files.LAST} is refused: {name} leads outside the run.")
+    return pointer
 
 
 def rng_state() -> dict:

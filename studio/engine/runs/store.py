@@ -22,6 +22,7 @@ from typing import Any
 from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted, RunStatus
 from studio.engine.runs import files
 from studio.errors import StudioError
+from studio.fileio import remove_stale_temps
 
 DB_FILE = "runs.sqlite"
 STORE_VERSION = 1  # PRAGMA user_version: bump with a migration when the tables change
@@ -126,31 +127,65 @@ class RunStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.path = self.folder / DB_FILE
+        self.read_only = False  # read-only media: the history is shown, runs are not recorded
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StudioError(f"cannot open the run history {self.path}: {exc}") from None
+            self._read_only_or_raise(exc)
+            return
         try:
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > STORE_VERSION:
-                self._db.close()
-                raise StudioError(
-                    f"the run history {self.path} is from a newer Studio: update Studio"
-                )
-            with self._tx():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={STORE_VERSION}")
-            self.interrupted = self._mark_interrupted()
+            self._open()
         except sqlite3.DatabaseError as exc:
             self._db.close()
+            self._read_only_or_raise(exc)
+
+    def _read_only_or_raise(self, exc: Exception) -> None:
+        """After ``exc`` opening the history: damaged only when SQLite says so; else the
+        history opened to read only, where there is one (read-only media, a full disk)."""
+        if isinstance(exc, sqlite3.DatabaseError) and _kind(exc) == "damaged":
             raise StudioError(f"the run history {self.path} is damaged: {exc}") from None
+        if not self._open_read_only():
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise StudioError(f"cannot open the run history {self.path}: {why}") from None
+
+    def _open(self) -> None:
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._check_version()
+        with self._tx():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version={STORE_VERSION}")
+        self.interrupted = self._mark_interrupted()
+
+    def _check_version(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > STORE_VERSION:
+            self._db.close()
+            raise StudioError(f"the run history {self.path} is from a newer Studio: update Studio")
+
+    def _open_read_only(self) -> bool:
+        """An existing history on media that cannot be written: opened to read only (a
+        ``StudioError`` when SQLite finds it damaged); ``False`` when there is none."""
+        if not self.path.is_file():
+            return False
+        uri = f"{self.path.resolve().as_uri()}?immutable=1"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._check_version()
+            self._db.execute("SELECT count(*) FROM runs").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if _kind(exc) == "damaged":
+                raise StudioError(f"the run history {self.path} is damaged: {exc}") from None
+            return False
+        self.read_only, self.interrupted = True, []
+        return True
 
     # -- plumbing -------------------------------------------------------------------------
     def _tx(self) -> _Transaction:
@@ -168,9 +203,13 @@ class RunStore:
     def _mark_interrupted(self) -> list[int]:
         """Runs left ``running`` by a process that is gone become ``interrupted``."""
         rows = self._db.execute(
-            "SELECT id, pid, host FROM runs WHERE status=?", (RunStatus.RUNNING,)
+            "SELECT id, pid, host, run_dir FROM runs WHERE status=?", (RunStatus.RUNNING,)
         ).fetchall()
-        dead = [r["id"] for r in rows if not _alive(r["pid"], r["host"])]
+        gone = [r for r in rows if not _alive(r["pid"], r["host"])]
+        dead = [r["id"] for r in gone]
+        for row in gone:  # half-written checkpoints of the killed process
+            if row["run_dir"]:
+                remove_stale_temps(Path(self._absolute(row["run_dir"])))
         with self._tx():
             for run_id in dead:
                 self._db.execute(
@@ -203,12 +242,12 @@ class RunStore:
                     name or "",
                     RunStatus.RUNNING,
                     now,
-                    json.dumps(config),
+                    json.dumps(self._stored_config(config)),
                     json.dumps(split or {}),
                     device,
                     model,
                     json.dumps(package_versions()),
-                    str(run_dir),
+                    self._stored(run_dir),
                     os.getpid(),
                     socket.gethostname(),
                 ),
@@ -222,8 +261,9 @@ class RunStore:
 
     def reopen_run(self, run_dir: Path | str) -> int | None:
         """Mark the run kept in ``run_dir`` as running again (it is being resumed); its id."""
+        forms = (self._stored(run_dir), str(run_dir), os.path.abspath(run_dir))  # older rows too
         row = self._db.execute(
-            "SELECT id FROM runs WHERE run_dir=? ORDER BY id DESC LIMIT 1", (str(run_dir),)
+            "SELECT id FROM runs WHERE run_dir IN (?, ?, ?) ORDER BY id DESC LIMIT 1", forms
         ).fetchone()
         if row is None:
             return None
@@ -271,7 +311,7 @@ class RunStore:
             self._db.execute(
                 "UPDATE runs SET status=?, message=?, ended_at=?, duration=?-started_at, "
                 "artifacts=? WHERE id=?",
-                (status, message, now, now, json.dumps(artifacts or {}), run_id),
+                (status, message, now, now, json.dumps(self._stored_paths(artifacts)), run_id),
             )
 
     def rename(self, run_id: int, name: str) -> None:
@@ -298,11 +338,11 @@ class RunStore:
     def runs(self) -> list[RunRecord]:
         """Every run, newest first."""
         rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
-        return [_record(r) for r in rows]
+        return [self._record(r) for r in rows]
 
     def get(self, run_id: int) -> RunRecord | None:
         row = self._db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-        return _record(row) if row else None
+        return self._record(row) if row else None
 
     def epochs(self, run_id: int) -> list[dict[str, float]]:
         """Per-epoch metrics of a run, in order, each with its ``epoch``."""
@@ -311,6 +351,39 @@ class RunStore:
             (run_id,),
         ).fetchall()
         return [dict(r) for r in rows]
+
+    # -- paths: relative to the project folder inside it, so the history moves with it -------
+    def _stored(self, path: Path | str) -> str:
+        if not str(path):
+            return ""
+        full, base = Path(os.path.abspath(path)), Path(os.path.abspath(self.folder))
+        for inside, folder in ((full, base), (Path(path).resolve(), self.folder.resolve())):
+            if inside.is_relative_to(folder):  # as given, or through links (/tmp on macOS)
+                return inside.relative_to(folder).as_posix()
+        return str(full)
+
+    def _stored_paths(self, paths: dict[str, str] | None) -> dict[str, str]:
+        return {k: self._stored(v) for k, v in (paths or {}).items()}
+
+    def _stored_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        from studio.config.io import map_paths, stored_path
+
+        return map_paths(config, lambda p: stored_path(p, self.folder, levels=1))
+
+    def _absolute(self, value: str) -> str:
+        if not value:
+            return ""
+        path = Path(value)
+        return str(path if path.is_absolute() else Path(os.path.abspath(self.folder / path)))
+
+    def _record(self, row: sqlite3.Row) -> RunRecord:
+        from studio.config.io import map_paths, read_path
+
+        record = _record(row)
+        record.run_dir = self._absolute(record.run_dir)
+        record.artifacts = {k: self._absolute(v) for k, v in record.artifacts.items()}
+        record.config = map_paths(record.config, lambda p: str(read_path(p, self.folder)))
+        return record
 
     def check(self) -> str:
         """SQLite's integrity check: ``"ok"`` for a healthy database."""
@@ -328,6 +401,13 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _kind(exc: sqlite3.DatabaseError) -> str:
+    """``damaged`` only when SQLite says the file is corrupt or not a database; otherwise
+    (read-only, full disk, locked, cannot open) the file itself may well be healthy."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return "damaged" if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") else "unavailable"
 
 
 def _record(row: sqlite3.Row) -> RunRecord:

@@ -17,6 +17,7 @@ from studio.engine.control import StopToken
 from studio.engine.data.loaders import ImageDataset, SeededSampler, make_loader
 from studio.engine.events import EpochEnded, EventSink, Notice, RunStatus
 from studio.engine.models.factory import head_module
+from studio.engine.models.state import checked, load_checked
 from studio.engine.runs import checkpoints
 from studio.engine.training import feature_cache
 from studio.engine.training.optim import Schedule, build_optimizer
@@ -132,7 +133,7 @@ class Run:
         """Continue where a saved ``last`` checkpoint left off."""
         from studio.engine.events import from_dict
 
-        self.model.load_state_dict(weights)
+        load_checked(self.model, weights, f"The last checkpoint of {self.run_dir}")
         if state["batch_size"] != self.batch_size:
             self.build_loaders(state["batch_size"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -146,5 +147,6 @@ class Run:
         self.history = [from_dict(json.loads(e)) for e in state["history"]]
         self.best = next((e for e in self.history if e.epoch == state["best_epoch"]), None)
         if self.best is not None and self.run_dir is not None:
-            self.best_state = checkpoints.load_weights(self.run_dir, "best")
+            best = checkpoints.load_weights(self.run_dir, "best")
+            self.best_state = checked(self.model.state_dict(), best, f"{self.run_dir}'s best model")
         self.start_epoch = state["epoch"] + 1

@@ -23,6 +23,7 @@ from studio.engine.runs import files, lock
 from studio.engine.runs.eventlog import JsonlWriter
 from studio.engine.runs.store import RunRecorder, RunStore
 from studio.errors import StudioError
+from studio.fileio import remove_stale_temps
 
 if TYPE_CHECKING:
     from studio.engine.training.run import RunResult
@@ -97,6 +98,7 @@ class RunSession:
                 f"{self.run_dir} already holds a run: choose a new run folder, or continue "
                 f"it (studio train --resume {self.run_dir})"
             )
+        remove_stale_temps(self.run_dir)  # half-written checkpoints of a killed run
         return owned
 
     def _run(self, sink: EventSink, token: StopToken, began: float) -> RunFinished:
@@ -146,6 +148,10 @@ class RunSession:
             store = RunStore(self.project)
         except StudioError as exc:
             sink(Notice(message=f"The run is not recorded: {exc}"))
+            return None, None
+        if store.read_only:
+            store.close()
+            sink(Notice(message=f"The run is not recorded: {store.path} is read-only."))
             return None, None
         recorder = RunRecorder(store, self.config.model_dump(mode="json"), self.run_dir)
         try:

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from studio.config import ProjectConfig
+from studio.config.io import run_config_json, stored_path
 from studio.engine.control import StopToken
 from studio.engine.data.splits import DataSplit, split_dataset
 from studio.engine.device import device_label, pick_device
@@ -76,7 +77,7 @@ def fit(
             skipped_images=run.skipped,
             trainable_params=trainable,
             total_params=total,
-            start_epoch=_saved_epoch(run_dir) + 1 if resume else 1,
+            start_epoch=checkpoints.last_epoch(run_dir) + 1 if resume else 1,
             test_images=run.test_images,
         )
     )
@@ -115,7 +116,7 @@ def fit(
             ),
         )
     except Exception as exc:
-        status, message = RunStatus.FAILED, _explain(exc)
+        status, message = RunStatus.FAILED, _explain(exc, run_dir)
         _end(run, hooks, status, started, message)
         raise
     return _end(run, hooks, status, started, message)
@@ -200,7 +201,7 @@ def _prepare(
         keys=data.keys,
     )
     if run_dir is not None:
-        atomic_write_text(run_dir / files.CONFIG, config.model_dump_json(indent=2))
+        atomic_write_text(run_dir / files.CONFIG, run_config_json(config, run_dir))
         atomic_write_text(
             run_dir / files.ENVIRONMENT,
             json.dumps(checkpoints.environment(device_label(device)), indent=2),
@@ -250,13 +251,6 @@ def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:
         if run.run_dir is not None:
             _save_best(run)
     return ended
-
-
-def _saved_epoch(run_dir: Path | None) -> int:
-    try:
-        return int(json.loads((run_dir / files.LAST).read_text())["epoch"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
 
 
 def _halve_batch(run: Run) -> None:
@@ -323,8 +317,7 @@ def _save_best(run: Run) -> None:
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise StudioError(
-                "The disk is full: the best model could not be saved. The "
-                "previous checkpoint is intact; free some space and resume."
+                f"The disk is full: the best model could not be saved. {_kept(run.run_dir)}"
             ) from exc
         raise
 
@@ -336,15 +329,23 @@ def _seed_everything(seed: int) -> None:
 
 
 def _save_split(run_dir: Path, split: DataSplit) -> None:
-    """``split.json``: counts per class per split, and which file went where."""
+    """``split.json``: counts per class per split, and which file went where (paths stored as
+    in ``config.json``: relative to the run folder within its project's tree)."""
     listed: dict[str, list[str]] = {"train": [], "val": [], "test": []}
     for path, part in zip(split.index.paths, split.assigned, strict=True):
-        listed[part].append(str(path))
+        listed[part].append(stored_path(path, run_dir))
     data = {"counts": split.counts(), "files": listed}
     atomic_write_text(run_dir / files.SPLIT, json.dumps(data, indent=1, ensure_ascii=False))
 
 
-def _explain(exc: Exception) -> str:
+def _kept(run_dir: Path | None) -> str:
+    """What a full disk left to continue from: the last checkpoint, if one was saved."""
+    if run_dir is not None and checkpoints.has_checkpoint(run_dir):
+        return "The previous checkpoint is intact: free some space and resume."
+    return "No checkpoint was saved yet: free some space and train again."
+
+
+def _explain(exc: Exception, run_dir: Path | None = None) -> str:
     text = str(exc)
     if isinstance(exc, StudioError):
         return text
@@ -354,5 +355,5 @@ def _explain(exc: Exception) -> str:
             "workers to 0 or lower the batch size."
         )
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "The disk is full: free some space; the previous checkpoint is intact."
+        return f"The disk is full. {_kept(run_dir)}"
     return f"{type(exc).__name__}: {text}"
