@@ -27,16 +27,12 @@ def test_drop_the_nasty_folder_and_see_counts_and_problems(qtbot, window, nasty:
     before = snapshot(nasty)
     browser = dropped_and_checked(qtbot, window, nasty)
     assert browser.report.chart.counts == EXPECTED_COUNTS
-    problems = browser.report.problems
     shown = {
-        (
-            Path(problems.topLevelItem(i).text(1)).relative_to(nasty).as_posix(),
-            problems.topLevelItem(i).text(0),
-        )
-        for i in range(problems.topLevelItemCount())
+        (Path(path).relative_to(nasty).as_posix(), kind)
+        for path, kind in browser.report.shown_problems()
     }
     assert shown == EXPECTED_PROBLEMS
-    assert "Truncated files: 1" in browser.report.status.text()
+    assert "Truncated images: 1" in browser.report.status.text()
     assert [browser.tree.topLevelItem(i).text(0) for i in range(3)] == ["birds", "cats", "dogs"]
     assert not browser.report.progress_row.isVisible()
     assert snapshot(nasty) == before
@@ -46,14 +42,17 @@ def test_grid_filters_and_thumbnails(qtbot, window, nasty: Path):
     browser = dropped_and_checked(qtbot, window, nasty)
     model = browser.grid_model
     assert model.rowCount() == 22  # every indexed file, readable or not
-    browser.filters.by_problem.setCurrentText("truncated")
+    filters = browser.filters
+    filters.choose(filters.by_problem, "truncated")
+    assert filters.by_problem.currentText() == "Truncated images"
     assert model.rowCount() == 1 and model.data(model.index(0, 0)) == "truncated.jpg"
-    browser.filters.by_problem.setCurrentText("All")
-    browser.filters.by_class.setCurrentText("dogs")
+    filters.choose(filters.by_problem, None)
+    assert filters.by_problem.currentText() == "All images"
+    filters.choose(filters.by_class, "dogs")
     assert model.rowCount() == 10
-    browser.filters.by_split.setCurrentText("val")
+    filters.choose(filters.by_split, "val")
     assert 0 < model.rowCount() < 10
-    browser.filters.by_split.setCurrentText("All")
+    filters.choose(filters.by_split, None)
     window.tabs.setCurrentWidget(browser.images_page)
     qtbot.waitUntil(lambda: len(model.cache) >= 3, timeout=REPORT_TIMEOUT)
     assert len(model.cache) <= model.cache.capacity
