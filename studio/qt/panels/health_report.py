@@ -562,10 +562,11 @@ class HealthReportView(QWidget):
 
 
 def _descendants(root: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+    """Every item under ``root``, in the order the list shows them."""
     out: list[QTreeWidgetItem] = []
-    stack = [root.child(i) for i in range(root.childCount())]
+    stack = [root.child(i) for i in reversed(range(root.childCount()))]
     while stack:
         item = stack.pop()
         out.append(item)
-        stack.extend(item.child(i) for i in range(item.childCount()))
+        stack.extend(item.child(i) for i in reversed(range(item.childCount())))
     return out
