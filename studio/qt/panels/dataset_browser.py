@@ -228,6 +228,7 @@ class DatasetBrowserPanel(QWidget):
             if name in index.empty_classes:
                 per_class.setdefault(name, 0)
         self.report.show_counts(dict(sorted(per_class.items())))
+        self._warn({name: n for name, n in per_class.items() if n})
         self.filters.reset(list(edited.classes), self._kinds)
         data = self.model.config.data
         found = index.counts

@@ -287,7 +287,7 @@ class HealthReportView(QWidget):
         self.problems.setAccessibleName("Data problems")
         self.problems.setHeaderLabels(["Problem", "Detail", "Fix"])
         self.problems.setIconSize(QSize(ICON, ICON))
-        self.problems.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.problems.setTextElideMode(Qt.TextElideMode.ElideRight)  # full text on hover
         self.problems.itemClicked.connect(self._clicked)
         self.problems.itemExpanded.connect(self._request_icons)
         header = self.problems.header()
@@ -337,8 +337,11 @@ class HealthReportView(QWidget):
             lines.append(f"Check stopped: {report.checked:,} of {report.files:,} files read.")
             self._split_line = "Split: not worked out (the check was stopped)."
         tally = Counter(p.kind for p in report.problems)
-        lines.extend(f"⚠ {KIND_TITLES[k]}: {tally[k]}" for k in KIND_TITLES if tally[k])
-        if not tally and not report.cancelled:
+        if tally:
+            lines.append(
+                "⚠ " + " · ".join(f"{KIND_TITLES[k]}: {tally[k]}" for k in KIND_TITLES if tally[k])
+            )
+        elif not report.cancelled:
             lines.insert(0, "✓ No problems found.")
         self._lines = lines
         self._render()
@@ -419,7 +422,8 @@ class HealthReportView(QWidget):
             if not detail.keys() & set(group):
                 continue
             paths = [Path(p) for p in group]
-            names = ", ".join(p.name for p in paths[:3]) + ("…" if len(paths) > 3 else "")
+            names = ", ".join(shown_name(str(p)) for p in paths[:3])
+            names += "…" if len(paths) > 3 else ""
             node = QTreeWidgetItem([f"{len(paths)} alike: {names}", ""])
             node.setData(0, KindRole, kind)
             node.setData(0, GroupRole, paths)
@@ -433,7 +437,7 @@ class HealthReportView(QWidget):
     def _file_item(
         self, parent: QTreeWidgetItem, path: str, kind: str, detail: str
     ) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([Path(path).name, detail])
+        item = QTreeWidgetItem([shown_name(path), detail])
         item.setData(0, PathRole, path)
         item.setData(0, KindRole, kind)
         item.setToolTip(0, path)
@@ -559,6 +563,13 @@ class HealthReportView(QWidget):
             if item.data(0, PathRole)
             and (item.data(0, KindRole) not in GROUP_KINDS or item.text(1) != FIRST)
         }
+
+
+def shown_name(path: str) -> str:
+    """A file as the problem list names it: its class folder and its name (the full path
+    is on hover)."""
+    p = Path(path)
+    return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
 
 
 def _descendants(root: QTreeWidgetItem) -> list[QTreeWidgetItem]:

@@ -68,7 +68,7 @@ def camera_devices() -> tuple[list[Any], str]:
     try:
         from PySide6.QtMultimedia import QMediaDevices
     except ImportError:
-        return [], "Live camera needs Qt Multimedia, which is not installed."
+        return [], "Live camera needs Qt Multimedia (PySide6-Addons), not available here."
     found = list(QMediaDevices.videoInputs())
     return found, "" if found else "No camera found on this computer."
 
