@@ -102,7 +102,9 @@ class TryPanel(QWidget):
         self.paste_button = named(QPushButton("Paste"), "tryPasteButton", "Paste an image")
         self.paste_button.setToolTip("Paste a picture or a file path (Ctrl+V).")
         self.paste_button.clicked.connect(self.paste)
-        QShortcut(QKeySequence.StandardKey.Paste, self, self.paste)
+        paste = QShortcut(QKeySequence.StandardKey.Paste, self, self.paste)
+        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # on this tab only
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.camera_box = named(QCheckBox("Live camera"), "tryCameraToggle", "Live camera")
         self.camera_box.toggled.connect(self.set_camera)
         self.camera_reason = named(QLabel(), "tryCameraReason", "Camera")
@@ -182,8 +184,9 @@ class TryPanel(QWidget):
         self._show_tally()
         for w in (self.open_button, self.paste_button):
             w.setEnabled(run is not None)
-        devices, reason = camera_devices()
-        self.camera_box.setEnabled(run is not None and bool(devices))
+        # Qt Multimedia loads only once there is a model to try (not at start-up)
+        devices, reason = camera_devices() if run is not None else ([], "")
+        self.camera_box.setEnabled(bool(devices))
         tip = reason or "Classify what the camera sees (frames are never saved)."
         self.camera_box.setToolTip(tip)
         self.camera_reason.setText(reason)
