@@ -309,7 +309,8 @@ class HealthReportView(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(fix_row)
         layout.addWidget(self.problems, 1)
-        model.config_changed.connect(self._show_fix_states)
+        self._fix_key: tuple = ()
+        model.config_changed.connect(self._config_changed)
 
     def checking(self, done: int, total: int) -> None:
         self.progress_row.show()
@@ -356,9 +357,8 @@ class HealthReportView(QWidget):
     def show_split(self, totals: dict[str, int]) -> None:
         """The training split's size per part, as the trainer will split (edits applied)."""
         used = sum(totals.values())
-        self._split_line = f"<b>{used:,} images to train with</b> · " + " · ".join(
-            f"{k} {totals.get(k, 0):,}" for k in ("train", "val", "test")
-        )
+        parts = " · ".join(f"{k} {totals.get(k, 0):,}" for k in ("train", "val", "test"))
+        self._split_line = f"Split: {parts} — <b>{used:,} images to train with</b>"
         self._render()
 
     def _render(self) -> None:
@@ -507,6 +507,19 @@ class HealthReportView(QWidget):
                 return f"✓ Image size {arg}"
             return f"Use image size {arg}"
         return ""
+
+    def _config_changed(self) -> None:
+        """Only the settings a fix changes redraw the Fix column (a list can be long)."""
+        config = self.model.config
+        key = (
+            tuple(config.data.excluded_files),
+            tuple(config.data.excluded_classes),
+            config.train.image_size,
+            config.train.class_weighting,
+        )
+        if key != self._fix_key:
+            self._fix_key = key
+            self._show_fix_states()
 
     def _show_fix_states(self) -> None:
         link = self.palette().link().color()
