@@ -243,11 +243,8 @@ class DatasetBrowserPanel(QWidget):
             per = counts.get(new_name, {})
             item.setText(1, f"{sum(per.values()):,}")
             parts = " · ".join(f"{k} {per.get(k, 0):,}" for k in ("train", "val", "test"))
-            item.setToolTip(
-                1,
-                f"{new_name}: {parts} (images to train with; {found.get(name, 0):,} files "
-                "in the folder)",
-            )
+            item.setToolTip(1, parts if new_name == name else f"{new_name}: {parts}")
+            item.setStatusTip(1, f"{found.get(name, 0):,} files in the folder")
         used, unreadable = len(edited.paths), len(self.last_report.unreadable & set(index.paths))
         left_out = len(index) - used - unreadable
         notes = [f"{len(index):,} files found"]
