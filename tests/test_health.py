@@ -156,7 +156,7 @@ def test_cli_scan_json_and_summary(nasty: Path, tmp_path: Path):
     assert kinds == EXPECTED_PROBLEMS
     assert all(p["detail"] for p in report["problems"])
     text = studio("scan", str(nasty))
-    assert text.returncode == 0 and "Truncated files (1)" in text.stdout
+    assert text.returncode == 0 and "Truncated images (1)" in text.stdout
     missing = studio("scan", str(tmp_path / "missing"))
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "Folder not found" in missing.stderr and "Traceback" not in missing.stderr

@@ -70,10 +70,11 @@ def test_results_tab_after_training_and_verified_export(qtbot, window, dataset: 
     assert marks == {first: "exclude"}
     assert first in panel.save_marks_csv().read_text()
 
-    with qtbot.waitSignal(panel.predicted, timeout=30_000) as predicted:
-        drop_on(panel, [dataset / "cats"])  # a folder dropped on the tab is tried, not added
-    assert len(predicted.args[0]) == 12 and panel.predictions.topLevelItemCount() == 12
-    assert all(len(r.top) == 3 for r in predicted.args[0])
+    tried = panel.try_panel
+    with qtbot.waitSignal(tried.tried, timeout=30_000) as predicted:
+        drop_on(tried, [dataset / "cats"])  # a folder dropped on the Try tab is tried, not added
+    assert len(predicted.args[0]) == 12 and tried.history.count() == 12
+    assert all(len(a.top) == 3 for a in predicted.args[0])
     assert window.model.sources == [dataset]
 
     assert panel.test_button.isEnabled() and "0 time(s)" in panel.test_label.text()

@@ -30,3 +30,13 @@ def thumbnail(path, size: int) -> np.ndarray:
     image = Image.fromarray(load_rgb(path))
     image.thumbnail((size, size))
     return np.asarray(image)
+
+
+def to_rgb(image: QImage) -> np.ndarray:
+    """A QImage (pasted, or a camera frame) as an ``H x W x 3`` uint8 array (copied)."""
+    import numpy as np
+
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    data = np.frombuffer(rgb.constBits(), np.uint8, count=stride * height)
+    return data.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()

@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
         self.device_detected.connect(self._device_detected)
         self.results = ResultsPanel(self.model)  # the Results tab opens when a run finishes
         self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.results.try_panel, "Try")
         self.label_issues = LabelIssuesPanel(self.model, self._cache_dir)
         self.tabs.addTab(self.label_issues, "Label issues")
         self.controller.run_finished.connect(

@@ -35,15 +35,15 @@ class LruCache:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[str, QPixmap] = OrderedDict()
+        self._items: OrderedDict[str, QImage | QPixmap] = OrderedDict()
 
-    def get(self, key: str) -> QPixmap | None:
+    def get(self, key: str) -> QImage | QPixmap | None:
         item = self._items.get(key)
         if item is not None:
             self._items.move_to_end(key)
         return item
 
-    def put(self, key: str, value: QPixmap) -> None:
+    def put(self, key: str, value: QImage | QPixmap) -> None:
         self._items[key] = value
         self._items.move_to_end(key)
         while len(self._items) > self.capacity:

@@ -46,24 +46,6 @@ PROBLEM_KINDS = (
     "single_class",
 )
 
-KIND_TITLES = {  # plain-words headings, in reading order
-    "empty": "Empty files",
-    "truncated": "Truncated files",
-    "not_an_image": "Not images",
-    "decompression_bomb": "Decompression bombs (too many pixels)",
-    "unsupported": "Unsupported formats",
-    "unreadable": "Unreadable files",
-    "missing": "Vanished files",
-    "duplicate": "Duplicates within a class",
-    "conflicting_labels": "Same image in several classes (conflicting labels)",
-    "leakage": "Same image in several splits (leakage)",
-    "near_duplicate": "Near-duplicates",
-    "empty_class": "Empty classes",
-    "too_few_images": "Classes too small to split",
-    "imbalance": "Class imbalance",
-    "single_class": "Only one class",
-}
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Problem:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from studio.engine.control import StopToken
-from studio.engine.data.health import KIND_TITLES, HealthReport, check_health
+from studio.engine.data.health import HealthReport, check_health
 from studio.engine.data.index import scan_folders
+from studio.engine.data.problems import KIND_TITLES
 from studio.engine.events import CheckProgress, Event
 from studio.errors import StudioError
 

@@ -40,12 +40,19 @@ def grad_cam(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """``(image, heat, class)``: the resized uint8 RGB image the model saw, a heat map in
     0..1 of the same size, and the class explained (the predicted one by default)."""
-    if not supports_gradcam(run.model_name):
-        raise StudioError("Grad-CAM is available for CNN backbones, not vision transformers.")
     try:
         rgb = load_rgb(path)
     except ImageError as exc:
         raise StudioError(str(exc)) from None
+    return grad_cam_rgb(run, rgb, class_index)
+
+
+def grad_cam_rgb(
+    run: LoadedRun, rgb: np.ndarray, class_index: int | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`grad_cam` of a decoded uint8 RGB image (a pasted picture, a camera frame)."""
+    if not supports_gradcam(run.model_name):
+        raise StudioError("Grad-CAM is available for CNN backbones, not vision transformers.")
     resized = augment.resized(rgb, run.image_size)  # what is shown: the model's view
     x = images_to(run.tensor(rgb).unsqueeze(0), run.device)  # the one preprocessing
     conv = last_conv(run.model)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.data.problems import KIND_TITLES
 from studio.qt.images import thumbnail, to_pixmap
 from studio.qt.panels.health_report import HealthCheck, HealthReportView
 from studio.qt.panels.thumbnail_grid import (
@@ -78,7 +79,7 @@ class DatasetBrowserPanel(QWidget):
             buttons.addWidget(button)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._class_menu)
-        self.report = HealthReportView()
+        self.report = HealthReportView(model)
         self.check = HealthCheck(model.tasks, self)
         self.check.progress.connect(self.report.checking)
         self.check.finished.connect(self._report_ready)
@@ -90,7 +91,7 @@ class DatasetBrowserPanel(QWidget):
         self.grid.clicked.connect(lambda cell: self.image_picked.emit(Path(cell.data(PathRole))))
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._image_menu)
-        self.filters = GridFilters(self.grid_model)
+        self.filters = GridFilters(self.grid_model, self.grid)
         # The image grid and the health report need room: the window shows them as tabs of
         # its central area (``images_page`` and ``report``); this dock keeps the classes.
         self.images_page = QWidget(objectName="imagesPage")
@@ -101,6 +102,8 @@ class DatasetBrowserPanel(QWidget):
         self.viewers: list[ImageViewer] = []
         self.last_report = None
         self.split = None  # the DataSplit the trainer will use, once worked out
+        self._kinds: list[str] = []  # the problem kinds found, in reading order
+        self._sources = ""
         self._split_key: tuple = ()
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -118,6 +121,7 @@ class DatasetBrowserPanel(QWidget):
         for name, count in counts.items():
             item = QTreeWidgetItem([name, f"{count:,}"])
             item.setData(0, Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(1, f"{count:,} files found; checking which can be used…")
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
         self._show_edits()
@@ -129,12 +133,13 @@ class DatasetBrowserPanel(QWidget):
             self._split_key = self._current_split_key()
             self.check.start(index, self.model.config.data, self.model.config.train.seed)
         sources = ", ".join(Path(p).name for p in self.model.sources)
+        self._sources = sources
         if len(index) == 0:
             self.summary.setText("No images yet. Drop folders on the window.")
         else:
             self.summary.setText(
-                f"<b>{len(index.classes)} classes</b> · {len(index):,} images<br>"
-                f"<span style='color:gray'>from {sources}</span>"
+                f"<b>{len(index.classes)} classes</b> · {len(index):,} files found, "
+                f"checking…<br><span style='color:gray'>from {sources}</span>"
             )
         self._warn(counts)
         self._load_thumbnails(index)
@@ -171,9 +176,10 @@ class DatasetBrowserPanel(QWidget):
         self.report_ready.emit(report)
         self.report.show_report(report)
         kinds = report.kinds_by_path()
-        present = sorted({kind for found in kinds.values() for kind in found})
-        self.filters.reset(list(index.classes), present)
-        self.grid_model.set_details([], kinds)
+        present = {kind for found in kinds.values() for kind in found}
+        self._kinds = [k for k in KIND_TITLES if k in present]
+        self.filters.reset(list(index.classes), self._kinds)
+        self.grid_model.set_details(kinds=kinds)
         if split is not None:
             self._show_split(split)
         self._config_changed()  # the user may have edited while the check ran
@@ -183,7 +189,11 @@ class DatasetBrowserPanel(QWidget):
         return config.data.model_dump_json(), config.train.seed
 
     def _config_changed(self) -> None:
-        """Exclusions, renames, shares or the seed changed: split again (off the GUI thread)."""
+        """Exclusions, relabels, renames, shares or the seed changed (here, in the health
+        report's fixes or in the label-issue tab): split again (off the GUI thread); the
+        counts, the class list and the grid follow once it is done."""
+        self._show_edits()
+        self.grid.viewport().update()
         index = self.model.index
         if self.last_report is None or index is None or self.check.running:
             return
@@ -191,30 +201,61 @@ class DatasetBrowserPanel(QWidget):
         if key != self._split_key:
             self._split_key = key
             config = self.model.config
-            self.check.resplit(index, config.data, config.train.seed, self.model.digests)
+            self.check.resplit(
+                index,
+                config.data,
+                config.train.seed,
+                self.model.digests,
+                self.last_report.unreadable,
+            )
 
     def _show_split(self, split) -> None:
-        """The split the trainer will use: totals in the report, per class on the class
-        list's counts, and each file's in the grid (files left out have none)."""
+        """The split the trainer will use is the one count every panel shows: images per
+        class (edits applied, unreadable files left out) in the class list, the chart and
+        the summary, the totals per split in the report, each file's class and split in the
+        grid (files left out have none)."""
         index = self.model.index
         if index is None or self.last_report is None:
             return
         self.split = split
         self.report.show_split(split.totals())
-        of = split.split_of()
-        self.grid_model.set_details([of.get(p, "") for p in index.paths], self.grid_model.kinds)
+        edited = split.index
+        class_of = {p: edited.classes[c] for p, c in zip(edited.paths, edited.labels, strict=True)}
+        self.grid_model.set_details(split_of=split.split_of(), class_of=class_of)
         counts = split.counts()
+        per_class = {name: sum(per.values()) for name, per in counts.items()}
+        for name in self.last_report.classes:
+            if name in index.empty_classes:
+                per_class.setdefault(name, 0)
+        self.report.show_counts(dict(sorted(per_class.items())))
+        self._warn({name: n for name, n in per_class.items() if n})
+        self.filters.reset(list(edited.classes), self._kinds)
         data = self.model.config.data
+        found = index.counts
         for row in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(row)
             name = item.data(0, Qt.ItemDataRole.UserRole)
             if name in data.excluded_classes:
+                item.setText(1, "—")
                 item.setToolTip(1, "excluded: not trained on")
                 continue
             new_name = data.class_names.get(name, name)
             per = counts.get(new_name, {})
+            item.setText(1, f"{sum(per.values()):,}")
             parts = " · ".join(f"{k} {per.get(k, 0):,}" for k in ("train", "val", "test"))
             item.setToolTip(1, parts if new_name == name else f"{new_name}: {parts}")
+            item.setStatusTip(1, f"{found.get(name, 0):,} files in the folder")
+        used, unreadable = len(edited.paths), len(self.last_report.unreadable & set(index.paths))
+        left_out = len(index) - used - unreadable
+        notes = [f"{len(index):,} files found"]
+        if unreadable:
+            notes.append(f"{unreadable:,} unreadable")
+        if left_out > 0:
+            notes.append(f"{left_out:,} excluded")
+        self.summary.setText(
+            f"<b>{len(edited.classes)} classes</b> · <b>{used:,} images to train with</b><br>"
+            f"<span style='color:gray'>{', '.join(notes)} · from {self._sources}</span>"
+        )
 
     def open_viewer(self, cell: QModelIndex) -> None:
         index = self.model.index

@@ -1,6 +1,7 @@
-"""The Results tab: how the best model of a run does, where it fails, trying it, exporting it.
+"""The Results tab: how the best model of a run does, where it fails, exporting it; the Try
+tab (:class:`TryPanel`, owned here) tries the same loaded model.
 
-Evaluation, thumbnails, Grad-CAM, predictions and export run on worker threads through the
+Evaluation, thumbnails, Grad-CAM and export run on worker threads through the
 project's :class:`TaskRunner`; torch and numpy load only inside those jobs. Marks ("wrong
 label", "exclude") are kept in the run folder's ``review.json``; "exclude" also leaves the
 image out of the project's next training (``config.data.excluded_files``). User files are
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -31,14 +31,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.qt.panels.learning_curve import LearningCurveView
 from studio.qt.panels.results_views import THUMB, ConfusionMatrix, Gallery, MetricsTable, named
+from studio.qt.panels.try_images import TryPanel
 from studio.qt.project_model import ProjectModel
 
 GALLERY_MAX = 120  # thumbnails shown at once
@@ -47,14 +46,12 @@ EXPORT_FORMATS = ("onnx", "torchscript", "state_dict")
 
 
 class ResultsPanel(QWidget):
-    """Results of one run folder. ``evaluated(result)``, ``exported(report)`` and
-    ``predicted(list)`` fire on the GUI thread when the background jobs are done;
-    ``failed(message)`` when one fails."""
+    """Results of one run folder. ``evaluated(result)`` and ``exported(report)`` fire on
+    the GUI thread when the background jobs are done; ``failed(message)`` when one fails."""
 
     evaluated = Signal(object)
     test_evaluated = Signal(object)
     exported = Signal(object)
-    predicted = Signal(object)
     cam_ready = Signal()
     failed = Signal(str)
 
@@ -71,7 +68,7 @@ class ResultsPanel(QWidget):
         self.marks: dict[str, str] = {}
         self._lock = threading.Lock()  # one job at a time uses the model
         self._generation = 0
-        self.setAcceptDrops(True)
+        self.try_panel = TryPanel(self.tasks, self._lock)  # the window shows it as a tab
         self._build()
 
     # -- layout -------------------------------------------------------------------------
@@ -103,9 +100,6 @@ class ResultsPanel(QWidget):
         self.seal_warning.hide()
         self._looks: list[Any] = []  # the project's looks at the test set (test_seal.Look)
         self.model.config_changed.connect(lambda: self._show_seal(reload=False))
-        self.try_button = named(QPushButton("Try images…"), "tryImagesButton", "Try images")
-        self.try_button.setToolTip("Top-3 predictions for new images (or drop files here).")
-        self.try_button.clicked.connect(self._choose_images)
         self.format = named(QComboBox(), "exportFormatInput", "Export format")
         self.format.addItems(EXPORT_FORMATS)
         self.export_button = named(
@@ -119,7 +113,7 @@ class ResultsPanel(QWidget):
         self.export_label = named(QLabel(), "exportStatusLabel", "Export status")
         self.export_label.setWordWrap(True)
         top = QHBoxLayout()
-        for w in (self.open_button, self.try_button, self.test_button, self.test_label):
+        for w in (self.open_button, self.test_button, self.test_label):
             top.addWidget(w)
         top.addStretch(1)
         export_row = QHBoxLayout()
@@ -162,20 +156,15 @@ class ResultsPanel(QWidget):
         self.cam.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.cam.setMinimumSize(THUMB * 2, THUMB * 2)
         self.cam.setWordWrap(True)
-        self.predictions = named(QTreeWidget(), "predictionList", "Predictions for tried images")
-        self.predictions.setHeaderLabels(["Image", "Top-3 predictions"])
         middle = QWidget()
         mid = QVBoxLayout(middle)
         mid.setContentsMargins(0, 0, 0, 0)
         mid.addWidget(self.gallery_title)
         mid.addWidget(self.gallery, 1)
         mid.addLayout(marks_row)
-        below = QSplitter(Qt.Orientation.Horizontal)  # Grad-CAM beside the tried images
-        below.addWidget(self.cam)
-        below.addWidget(self.predictions)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(middle)
-        right.addWidget(below)
+        right.addWidget(self.cam)
         right.setSizes([400, 220])
         left.setSizes([300, 300])
         body = QSplitter(Qt.Orientation.Horizontal)
@@ -206,7 +195,6 @@ class ResultsPanel(QWidget):
     def _set_enabled(self, on: bool) -> None:
         for w in (
             self.test_button,
-            self.try_button,
             self.export_button,
             self.wrong_button,
             self.exclude_button,
@@ -244,6 +232,7 @@ class ResultsPanel(QWidget):
         self.verdict.setVisible(bool(verdict))
         self._set_enabled(False)
         self.learning.set_run(None, None)
+        self.try_panel.set_run(None)
         self.title.setText(f"Run {self.run_dir.name}: evaluating the best model on validation…")
         self.export_label.clear()
 
@@ -273,6 +262,7 @@ class ResultsPanel(QWidget):
             self.test_button.setEnabled(has_test)
             self._show_looks(looks, has_test)
             self.learning.set_run(self.run_dir, self.run.config)
+            self.try_panel.set_run(self.run)
             self.evaluated.emit(self.result)
 
         self.tasks.start(job, done, lambda exc: self._failed(exc, generation), token.stop)
@@ -500,48 +490,6 @@ class ResultsPanel(QWidget):
             self._failed(exc, generation)
 
         self.tasks.start(job, done, failed)
-
-    # -- trying images ------------------------------------------------------------------
-    def _choose_images(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Try images")
-        if files:
-            self.try_images([Path(f) for f in files])
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self.run is not None and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.try_images(paths)
-
-    def try_images(self, paths: list[Path]) -> None:
-        """Top-3 predictions for image files or folders, with the best checkpoint."""
-        if self.run is None:
-            return
-        run, generation = self.run, self._generation
-
-        def job() -> list[Any]:
-            from studio.engine.results.evaluation import expand_images, predict
-
-            with self._lock:
-                return predict(run, expand_images(paths), top_k=3)
-
-        def done(results: list[Any]) -> None:
-            if generation != self._generation:
-                return
-            self.predictions.clear()
-            for r in results:
-                text = r.error or "   ".join(f"{c} {p:.1%}" for c, p in r.top)
-                item = QTreeWidgetItem([r.path.name, text])
-                item.setToolTip(0, str(r.path))
-                self.predictions.addTopLevelItem(item)
-            self.predictions.resizeColumnToContents(0)
-            self.predicted.emit(results)
-
-        self.tasks.start(job, done, lambda exc: self._failed(exc, generation))
 
     # -- export -------------------------------------------------------------------------
     def export(self, fmt: str, out: Path | None = None) -> None:
