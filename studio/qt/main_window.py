@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.events import RunStatus
 from studio.engine.runs import files
+from studio.qt.fit import CENTRAL_MIN_WIDTH, PREFERRED, compact_combos, fit_to_screen, scrollable
 from studio.qt.help import install as install_help
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
         self.setWindowTitle("Studio — image classifier training")
-        self.resize(1360, 820)
+        self.resize(*PREFERRED)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.model = ProjectModel(self)
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._last_status: str | None = None
         self._stopped_early = False  # the coach's verdict says whether early stopping ended it
         self._closing = False
+        self.layout_mode = "wide"  # until fit_to_screen picks one for the screen
         self._build_docks()
         self._build_central()
         self._build_menus()
@@ -109,10 +111,12 @@ class MainWindow(QMainWindow):
         ):
             dock = QDockWidget(title, self)
             _named(dock, name, f"{title} panel")
-            dock.setWidget(panel)
+            compact_combos(panel)
+            dock.setWidget(scrollable(panel))  # a small screen scrolls the dock, not the window
             dock.setFeatures(
                 QDockWidget.DockWidgetFeature.DockWidgetMovable
                 | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable  # View can toggle it
             )
             self.addDockWidget(where, dock)
             self.docks[name] = dock
@@ -161,6 +165,7 @@ class MainWindow(QMainWindow):
         training_layout.addWidget(self.stack, 1)
         self.tabs = _named(QTabWidget(), "centralTabs", "Views")
         self.tabs.setDocumentMode(True)
+        self.tabs.setMinimumWidth(CENTRAL_MIN_WIDTH)  # the docks give way first, see fit.py
         self.tabs.addTab(training, "Training")
         self.tabs.addTab(self.browser.images_page, "Images")
         self.tabs.addTab(self.browser.report, "Data health")
@@ -201,6 +206,11 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        reset = QAction("&Reset layout", self)
+        reset.setObjectName("resetLayoutAction")
+        reset.setToolTip("Every panel back in its place, sized for this screen.")
+        reset.triggered.connect(self.fit_to_screen)
+        view_menu.addAction(reset)
 
     def _build_status_bar(self) -> None:
         self.device_label = _named(QLabel("Device: detecting…"), "deviceLabel", "Device")
@@ -242,6 +252,11 @@ class MainWindow(QMainWindow):
         )
         self.controller.run_finished.connect(self._close_when_idle)
         self.model.tasks.idle.connect(self._close_when_idle)
+
+    def fit_to_screen(self) -> str:
+        """Dock layout and window size for this screen (see :mod:`studio.qt.fit`)."""
+        self.layout_mode = fit_to_screen(self, self.docks)
+        return self.layout_mode
 
     def finish_startup(self) -> None:
         """After the window is visible: load the plots, then warm torch up in the background
