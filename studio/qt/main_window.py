@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.events import RunStatus
 from studio.engine.runs import files
+from studio.qt.eta import Eta
 from studio.qt.fit import CENTRAL_MIN_WIDTH, PREFERRED, compact_combos, fit_to_screen, scrollable
 from studio.qt.help import install as install_help
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
@@ -38,6 +39,7 @@ from studio.qt.panels.welcome import WelcomePanel
 from studio.qt.project_actions import ProjectActions
 from studio.qt.project_model import ProjectModel
 from studio.qt.training_controller import TrainingController
+from studio.qt.widgets import guard_wheel
 from studio.resources import sample_dataset
 
 
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
+        guard_wheel(QApplication.instance())  # the wheel scrolls panels, not unfocused knobs
         self.setWindowTitle("Studio — image classifier training")
         self.resize(*PREFERRED)
         self.setAcceptDrops(True)
@@ -78,7 +81,7 @@ class MainWindow(QMainWindow):
         self.model = ProjectModel(self)
         self.controller = TrainingController(self)
         self.last_run_dir: Path | None = None
-        self._run_started_at = 0.0
+        self.eta = Eta()
         self._total_batches = 1
         self._speed = ""
         self._last_status: str | None = None
@@ -404,6 +407,7 @@ class MainWindow(QMainWindow):
 
     def _pause_toggled(self, paused: bool) -> None:
         self.controller.set_paused(paused)
+        (self.eta.pause if paused else self.eta.resume)()
         self.pause_button.setText("Continue" if paused else "Pause")
         if paused:
             self.progress_label.setText("Paused: click Continue to go on")
@@ -425,7 +429,7 @@ class MainWindow(QMainWindow):
         return self._last_status in (RunStatus.STOPPED, RunStatus.FAILED, RunStatus.INTERRUPTED)
 
     def _run_started(self, event) -> None:
-        self._run_started_at = time.perf_counter()
+        self.eta.start()
         self.plots.epochs = event.epochs
         self._total_batches = max(1, event.epochs * event.batches_per_epoch)
         self.progress.setRange(0, self._total_batches)
@@ -440,12 +444,10 @@ class MainWindow(QMainWindow):
         last = events[-1]
         done = (last.epoch - 1) * last.batches + last.batch
         self.progress.setValue(done)
-        elapsed = time.perf_counter() - self._run_started_at
-        remaining = elapsed / max(done, 1) * (self._total_batches - done)
+        remaining = self.eta.remaining(done, self._total_batches)
+        eta = "ETA …" if remaining is None else f"ETA {_clock(remaining)}"
         epochs = self.controller.config.train.epochs if self.controller.config else last.epoch
-        self.progress_label.setText(
-            f"Epoch {last.epoch}/{epochs} · ETA {_clock(remaining)}{self._speed}"
-        )
+        self.progress_label.setText(f"Epoch {last.epoch}/{epochs} · {eta}{self._speed}")
 
     def _epoch_ended(self, event) -> None:
         self.plots.add_epoch(event)
