@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QWheelEvent
-from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
+from PySide6.QtGui import QAction, QColor, QPalette, QWheelEvent
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QScrollArea, QWidget
 
 from studio.engine.events import BatchEnded, RunStarted
+from studio.qt.theme import theme
 
 
 def wheel(widget: QWidget, steps: int = 1) -> None:
@@ -95,3 +98,46 @@ def test_the_view_menu_toggles_each_dock_and_resets_the_layout(window, qtbot):
     window.findChild(QAction, "resetLayoutAction").trigger()
     assert all(dock.isVisible() for dock in window.docks.values())
     assert window.size().width() <= window.screen().availableGeometry().width()
+
+
+def test_the_lr_finder_shows_its_plot_in_a_readable_window(window, qtbot):
+    finding = SimpleNamespace(lrs=[1e-5, 1e-4, 1e-3, 1e-2, 1e-1], losses=[2.3, 2.1, 1.2, 1.5, 4.0],
+                              suggestion=1e-3)  # fmt: skip
+    window.hyper._found(finding)
+    dialog = window.findChild(QDialog, "lrFinderDialog")
+    qtbot.waitUntil(dialog.isVisible)
+    plot = dialog.findChild(QWidget, "lrFinderPlot")
+    assert plot.width() >= 360 and plot.height() >= 240
+    item = plot.getPlotItem()
+    assert "Learning rate" in item.getAxis("bottom").labelText
+    assert plot.backgroundBrush().color() == window.palette().color(QPalette.ColorRole.Base)
+    dialog.findChild(QPushButton, "lrFinderApplyButton").click()
+    assert window.model.config.train.learning_rate == 1e-3
+    assert not dialog.isVisible()
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+        )
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_warnings_are_readable_in_both_themes(window, qtbot):
+    label = window.augment.summary
+    try:
+        for mode in ("light", "dark"):
+            theme().set_mode(mode)
+            label.ensurePolished()
+            text = label.palette().color(QPalette.ColorRole.WindowText)
+            ground = window.palette().color(QPalette.ColorRole.Window)
+            assert text != window.palette().color(QPalette.ColorRole.WindowText)  # amber
+            assert _contrast(text, ground) >= 4.5, (mode, text.name(), ground.name())
+    finally:
+        theme().set_mode("system")

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.project = ProjectActions(self)  # File → projects, the Runs tab, run recording
+        self.project.runs.results_requested.connect(self.show_results)
         self.help = install_help(self)  # Help, glossary, tour, shortcuts, View → Appearance
         if not defer_plots:
             self.plots.build()
@@ -490,6 +491,11 @@ class MainWindow(QMainWindow):
             self.progress_label.setText("Failed")
             self.show_message(f"Training failed: {event.message}")
         self.statusBar().showMessage(f"Run saved in {self.last_run_dir}")
+
+    def show_results(self, run_dir: Path) -> None:
+        """The Results tab, showing the run saved in ``run_dir``."""
+        self.results.show_run(run_dir)
+        self.tabs.setCurrentWidget(self.results)
 
     @property
     def training(self) -> bool:
