@@ -44,7 +44,7 @@ def main() -> int:
     theme().set_mode(args.theme)
     window = show_main_window(app)
     window.finish_startup()
-    _wait(window.device_detected, seconds=120)
+    _wait(window.device_detected, seconds=600)  # torch loads slowly on a busy machine
     window.use_sample_dataset()
     _wait(window.model.dataset_changed, lambda index: len(index) > 0, 60)
     if args.epochs:
