@@ -35,7 +35,7 @@ def probes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
     out = {}
     for screen, process in running.items():
-        stdout, stderr = process.communicate(timeout=120)
+        stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr
         out[screen] = json.loads(stdout.strip().splitlines()[-1])
     return out
