@@ -1,8 +1,10 @@
 """Screenshots of the window as a user sees it: the sample trained for a few epochs, in a
 chosen theme, at the scale given by ``QT_SCALE_FACTOR``. Run under a real X server (Xvfb):
 
-    QT_SCALE_FACTOR=1.5 xvfb-run -s "-screen 0 2560x1440x24" \\
+    QT_SCALE_FACTOR=1.5 xvfb-run -s "-screen 0 1920x1080x24" \\
         uv run python packaging/screenshots.py --theme dark --out shots/dark-150.png
+
+``--tab all`` saves every tab (``shots/NAME-training.png``, ``shots/NAME-results.png``…).
 
 Runs go to a temporary ``STUDIO_HOME``; nothing of the user's is touched.
 """
@@ -10,6 +12,7 @@ Runs go to a temporary ``STUDIO_HOME``; nothing of the user's is touched.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import tempfile
@@ -18,10 +21,14 @@ from pathlib import Path
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="PNG file to write (with --tab all: NAME-TAB.png)"
+    )
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--tab", default="Training", help="tab to show: Training, Results, …")
+    parser.add_argument(
+        "--tab", default="Training", help="tab to show: Training, Results, …, or 'all'"
+    )
     parser.add_argument("--tour", action="store_true", help="show the tour's first step")
     args = parser.parse_args()
     os.environ["STUDIO_HOME"] = tempfile.mkdtemp(prefix="studio-shots-")
@@ -37,7 +44,7 @@ def main() -> int:
     theme().set_mode(args.theme)
     window = show_main_window(app)
     window.finish_startup()
-    _wait(window.device_detected, seconds=120)
+    _wait(window.device_detected, seconds=600)  # torch loads slowly on a busy machine
     window.use_sample_dataset()
     _wait(window.model.dataset_changed, lambda index: len(index) > 0, 60)
     if args.epochs:
@@ -49,18 +56,35 @@ def main() -> int:
         _wait(evaluated)  # the Results tab evaluates the best epoch next
     tabs = window.tabs
     for index in range(tabs.count()):
-        if tabs.tabText(index).startswith(args.tab):
-            tabs.setCurrentIndex(index)
-    if args.tour:
-        window.help.tour.start(0)
-    for _ in range(20):  # let previews and late layouts settle
-        app.processEvents()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(args.out), "PNG")
-    ratio = window.devicePixelRatio()
-    print(f"{args.out}: {window.width()}x{window.height()} at {ratio:g}x ({args.theme})")
+        name = tabs.tabText(index).split(" (")[0].split(" ✓")[0]
+        if args.tab not in ("all", name) and not name.startswith(args.tab):
+            continue
+        tabs.setCurrentIndex(index)
+        if args.tour:
+            window.help.tour.start(0)
+        for _ in range(20):  # let previews and late layouts settle
+            app.processEvents()
+        slug = name.lower().replace(" ", "-")
+        out = args.out.with_name(f"{args.out.stem}-{slug}.png") if args.tab == "all" else args.out
+        save_small(window.grab().toImage(), out)
+        ratio = window.devicePixelRatio()
+        print(f"{out}: {window.width()}x{window.height()} at {ratio:g}x ({args.theme})")
     window.close()
     return 0
+
+
+def save_small(image, out: Path) -> None:
+    """Save a grab as a 256-colour PNG: a window of flat colours loses nothing visible, and
+    the file is a fraction of the size."""
+    from PIL import Image
+    from PySide6.QtCore import QBuffer, QIODevice
+
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    picture = Image.open(io.BytesIO(bytes(buffer.data()))).convert("RGB")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    picture.quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 
 if __name__ == "__main__":

@@ -177,13 +177,16 @@ def test_runs_tab_after_two_runs_compare_rename_delete_train_again(
     runs.compare()
     compare = window.findChild(QTableWidget, "compareTable")
     labels = [compare.verticalHeaderItem(r).text() for r in range(compare.rowCount())]
-    assert "train.learning_rate" in labels and "best val acc" in labels
-    assert "train.epochs" not in labels  # same in both: not a difference
-    row = labels.index("train.learning_rate")
+    assert "Learning rate" in labels and "Best validation accuracy" in labels
+    assert "Epochs" not in labels  # same in both: not a difference
+    row = labels.index("Learning rate")
     values = {compare.item(row, c).text() for c in range(2)}
     assert values == {"0.001", "0.01"}
 
     first = min(records, key=lambda r: r.id)
+    runs.select_ids([first.id])
+    runs.buttons["open"].click()
+    assert window.tabs.currentWidget() is window.results  # not the file manager
     runs.rename(first.id, "baseline")
     assert window.project.store.get(first.id).name == "baseline"
     runs.filter.setText("baseline")

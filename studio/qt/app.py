@@ -38,8 +38,7 @@ def show_main_window(app: QApplication):
     from studio.qt.main_window import MainWindow
 
     window = MainWindow(defer_plots=True)
-    screen = window.screen().availableGeometry().size()  # at 150 % a laptop has 1280x720
-    window.resize(window.size().boundedTo(screen))
+    window.fit_to_screen()  # at 150 % a laptop has 1280x720: docks tab, nothing off screen
     window.show()
     app.processEvents()  # get the first frame on screen before loading anything heavy
     return window

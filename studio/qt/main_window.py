@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 from studio.engine.events import RunStatus
 from studio.engine.runs import files
 from studio.errors import StudioError
+from studio.qt.eta import Eta
+from studio.qt.fit import CENTRAL_MIN_WIDTH, PREFERRED, compact_combos, fit_to_screen, scrollable
 from studio.qt.help import install as install_help
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
@@ -38,6 +40,7 @@ from studio.qt.panels.welcome import WelcomePanel
 from studio.qt.project_actions import ProjectActions
 from studio.qt.project_model import ProjectModel
 from studio.qt.training_controller import TrainingController
+from studio.qt.widgets import guard_wheel
 from studio.resources import sample_dataset
 
 
@@ -71,25 +74,28 @@ class MainWindow(QMainWindow):
 
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
+        guard_wheel(QApplication.instance())  # the wheel scrolls panels, not unfocused knobs
         self.setWindowTitle("Studio — image classifier training")
-        self.resize(1360, 820)
+        self.resize(*PREFERRED)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.model = ProjectModel(self)
         self.controller = TrainingController(self)
         self.last_run_dir: Path | None = None
-        self._run_started_at = 0.0
+        self.eta = Eta()
         self._total_batches = 1
         self._speed = ""
         self._last_status: str | None = None
         self._stopped_early = False  # the coach's verdict says whether early stopping ended it
         self._closing = False
+        self.layout_mode = "wide"  # until fit_to_screen picks one for the screen
         self._build_docks()
         self._build_central()
         self._build_menus()
         self._build_status_bar()
         self._connect()
         self.project = ProjectActions(self)  # File → projects, the Runs tab, run recording
+        self.project.runs.results_requested.connect(self.show_results)
         self.help = install_help(self)  # Help, glossary, tour, shortcuts, View → Appearance
         if not defer_plots:
             self.plots.build()
@@ -110,10 +116,12 @@ class MainWindow(QMainWindow):
         ):
             dock = QDockWidget(title, self)
             _named(dock, name, f"{title} panel")
-            dock.setWidget(panel)
+            compact_combos(panel)
+            dock.setWidget(scrollable(panel))  # a small screen scrolls the dock, not the window
             dock.setFeatures(
                 QDockWidget.DockWidgetFeature.DockWidgetMovable
                 | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable  # View can toggle it
             )
             self.addDockWidget(where, dock)
             self.docks[name] = dock
@@ -162,6 +170,7 @@ class MainWindow(QMainWindow):
         training_layout.addWidget(self.stack, 1)
         self.tabs = _named(QTabWidget(), "centralTabs", "Views")
         self.tabs.setDocumentMode(True)
+        self.tabs.setMinimumWidth(CENTRAL_MIN_WIDTH)  # the docks give way first, see fit.py
         self.tabs.addTab(training, "Training")
         self.tabs.addTab(self.browser.images_page, "Images")
         self.tabs.addTab(self.browser.report, "Data health")
@@ -202,6 +211,11 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        reset = QAction("&Reset layout", self)
+        reset.setObjectName("resetLayoutAction")
+        reset.setToolTip("Every panel back in its place, sized for this screen.")
+        reset.triggered.connect(self.fit_to_screen)
+        view_menu.addAction(reset)
 
     def _build_status_bar(self) -> None:
         self.device_label = _named(QLabel("Device: detecting…"), "deviceLabel", "Device")
@@ -244,6 +258,11 @@ class MainWindow(QMainWindow):
         )
         self.controller.run_finished.connect(self._close_when_idle)
         self.model.tasks.idle.connect(self._close_when_idle)
+
+    def fit_to_screen(self) -> str:
+        """Dock layout and window size for this screen (see :mod:`studio.qt.fit`)."""
+        self.layout_mode = fit_to_screen(self, self.docks)
+        return self.layout_mode
 
     def finish_startup(self) -> None:
         """After the window is visible: load the plots, then warm torch up in the background
@@ -391,6 +410,7 @@ class MainWindow(QMainWindow):
 
     def _pause_toggled(self, paused: bool) -> None:
         self.controller.set_paused(paused)
+        (self.eta.pause if paused else self.eta.resume)()
         self.pause_button.setText("Continue" if paused else "Pause")
         if paused:
             self.progress_label.setText("Paused: click Continue to go on")
@@ -412,7 +432,7 @@ class MainWindow(QMainWindow):
         return self._last_status in (RunStatus.STOPPED, RunStatus.FAILED, RunStatus.INTERRUPTED)
 
     def _run_started(self, event) -> None:
-        self._run_started_at = time.perf_counter()
+        self.eta.start()
         self.plots.epochs = event.epochs
         self._total_batches = max(1, event.epochs * event.batches_per_epoch)
         self.progress.setRange(0, self._total_batches)
@@ -427,12 +447,10 @@ class MainWindow(QMainWindow):
         last = events[-1]
         done = (last.epoch - 1) * last.batches + last.batch
         self.progress.setValue(done)
-        elapsed = time.perf_counter() - self._run_started_at
-        remaining = elapsed / max(done, 1) * (self._total_batches - done)
+        remaining = self.eta.remaining(done, self._total_batches)
+        eta = "ETA …" if remaining is None else f"ETA {_clock(remaining)}"
         epochs = self.controller.config.train.epochs if self.controller.config else last.epoch
-        self.progress_label.setText(
-            f"Epoch {last.epoch}/{epochs} · ETA {_clock(remaining)}{self._speed}"
-        )
+        self.progress_label.setText(f"Epoch {last.epoch}/{epochs} · {eta}{self._speed}")
 
     def _epoch_ended(self, event) -> None:
         self.plots.add_epoch(event)
@@ -475,6 +493,11 @@ class MainWindow(QMainWindow):
             self.progress_label.setText("Failed")
             self.show_message(f"Training failed: {event.message}")
         self.statusBar().showMessage(f"Run saved in {self.last_run_dir}")
+
+    def show_results(self, run_dir: Path) -> None:
+        """The Results tab, showing the run saved in ``run_dir``."""
+        self.results.show_run(run_dir)
+        self.tabs.setCurrentWidget(self.results)
 
     @property
     def training(self) -> bool:

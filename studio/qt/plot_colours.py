@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 
 Role = QPalette.ColorRole
 
@@ -37,8 +37,12 @@ class _PlotColours(QObject):
             axis.setTextPen(foreground)
         if item.titleLabel.text:
             item.setTitle(item.titleLabel.text, color=foreground)
-        if item.legend is not None:
+        if item.legend is not None:  # a framed legend on the plot's own background
             item.legend.setLabelTextColor(foreground)
+            fill = QColor(background)
+            fill.setAlpha(220)
+            item.legend.setBrush(fill)
+            item.legend.setPen(colours.color(Role.Mid))
 
 
 def follow_palette(plot: Any) -> Any:

@@ -87,7 +87,6 @@ class PipelineEditor(QWidget):
         warning.setAccessibleName(f"{info.title} warning")
         warning.setProperty("warning", True)
         warning.setWordWrap(True)
-        warning.setStyleSheet("color: #b35c00;")
         warning.hide()
         grid.addWidget(warning, len(magnitudes) + 1, 0, 1, 2)
         self.warnings[step] = warning

@@ -79,7 +79,7 @@ class AugmentationPreviewPanel(QWidget):
         self.summary.setObjectName("augmentWarnings")
         self.summary.setAccessibleName("Augmentation warnings")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet("color: #b35c00;")
+        self.summary.setProperty("warning", True)  # coloured by the theme
         self.summary.hide()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -340,10 +340,10 @@ class AugmentationPreviewPanel(QWidget):
             if item.image is None:
                 tile.clear()
                 tile.setText("⚠ unreadable")
-                tile.setStyleSheet("border: 1px solid #b35c00; color: #b35c00;")
+                _mark(tile, "unreadable")
                 continue
             original = self.mode == "variants" and tile is self.tiles[0]
-            tile.setStyleSheet("border: 2px solid #3a7bd5;" if original else "")
+            _mark(tile, "original" if original else "")
             tile.setPixmap(
                 to_pixmap(item.image).scaled(
                     TILE,
@@ -414,3 +414,11 @@ class AugmentationPreviewPanel(QWidget):
             else ""
         )
         self.summary.setVisible(bool(advice))
+
+
+def _mark(tile: QLabel, state: str) -> None:
+    """Frame a tile as the theme's style sheet says for ``state`` (unreadable, original)."""
+    if tile.property("tile") != state:
+        tile.setProperty("tile", state)
+        tile.style().unpolish(tile)
+        tile.style().polish(tile)

@@ -26,7 +26,6 @@ from studio.config import DataConfig, ModelConfig, TrainConfig
 from studio.engine.training.resolve import RULES
 from studio.qt.forms import field, input_for, on_change, set_value, tooltip
 from studio.qt.panels.resolved_settings import with_reason
-from studio.qt.plot_colours import follow_palette
 from studio.qt.project_model import ProjectModel
 
 SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -126,6 +125,7 @@ class HyperparameterPanel(QWidget):
         self.sections: dict[str, str] = {}  # field -> config section it edits
         self.derive_buttons: dict[str, QToolButton] = {}  # field -> "let Studio choose"
         self.finding = None
+        self.lr_dialog = None  # the finder's plot window, made on its first result
         self.preset = QComboBox()
         self.preset.setObjectName("trainingPresetInput")
         self.preset.setAccessibleName("Training preset")
@@ -252,14 +252,18 @@ class HyperparameterPanel(QWidget):
         self.apply_button.setObjectName("applyLrButton")
         self.apply_button.hide()
         self.apply_button.clicked.connect(self._apply_suggestion)
+        self.show_plot_button = QPushButton("Plot")
+        self.show_plot_button.setObjectName("showLrPlotButton")
+        self.show_plot_button.setToolTip("Show the loss against the learning rate again.")
+        self.show_plot_button.hide()
+        self.show_plot_button.clicked.connect(lambda: self.lr_dialog and self.lr_dialog.show())
         layout.addWidget(self.find_button)
         layout.addWidget(self.apply_button)
-        self.lr_plot_area = QVBoxLayout()
+        layout.addWidget(self.show_plot_button)
         wrapper = QWidget()
         outer = QVBoxLayout(wrapper)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(row)
-        outer.addLayout(self.lr_plot_area)
         self.lr_note = QLabel()
         self.lr_note.setObjectName("hint")
         self.lr_note.setWordWrap(True)
@@ -306,25 +310,11 @@ class HyperparameterPanel(QWidget):
             self.model.update("train", learning_rate=float(f"{self.finding.suggestion:.2g}"))
 
     def _plot(self, finding) -> None:
-        import pyqtgraph as pg
+        """The finding in its own window (the dock keeps the Apply button and a summary)."""
+        from studio.qt.panels.lr_finder_view import LrFinderDialog
 
-        while self.lr_plot_area.count():
-            old = self.lr_plot_area.takeAt(0).widget()
-            if old is not None:
-                old.deleteLater()
-        plot = follow_palette(pg.PlotWidget())
-        plot.setObjectName("lrFinderPlot")
-        plot.setMinimumHeight(150)
-        item = plot.getPlotItem()
-        item.setLogMode(x=True, y=False)
-        item.setLabel("bottom", "Learning rate")
-        item.setLabel("left", "Loss (smoothed)")
-        item.plot(finding.lrs, finding.losses, pen=pg.mkPen("#3b82f6", width=2))
-        import math
-
-        item.addItem(
-            pg.InfiniteLine(
-                pos=math.log10(finding.suggestion), angle=90, pen=pg.mkPen("#f97316", width=2)
-            )
-        )
-        self.lr_plot_area.addWidget(plot)
+        if self.lr_dialog is None:
+            self.lr_dialog = LrFinderDialog(self)
+            self.lr_dialog.apply_requested.connect(self._apply_suggestion)
+        self.lr_dialog.show_finding(finding)
+        self.show_plot_button.show()

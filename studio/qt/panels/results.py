@@ -96,7 +96,7 @@ class ResultsPanel(QWidget):
         self.seal_label = named(QLabel(), "testSealLabel", "Test set seal")
         self.seal_warning = named(QLabel(), "testSealWarning", "Test set warning")
         self.seal_warning.setWordWrap(True)
-        self.seal_warning.setStyleSheet("color: #b45309;")
+        self.seal_warning.setProperty("warning", True)  # coloured by the theme
         self.seal_warning.hide()
         self._looks: list[Any] = []  # the project's looks at the test set (test_seal.Look)
         self.model.config_changed.connect(lambda: self._show_seal(reload=False))

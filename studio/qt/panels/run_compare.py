@@ -8,7 +8,7 @@ exact test, in plain words, computed on a worker thread; different splits are re
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -27,12 +27,12 @@ from studio.qt.plot_colours import follow_palette
 
 COLOURS = ["#3b82f6", "#f97316", "#10b981", "#a855f7", "#ef4444"]
 METRIC_ROWS = [
-    ("best epoch", lambda r: r.best_epoch),
-    ("best val acc", lambda r: _pct(r.best_metrics.get("val_acc"))),
-    ("best val loss", lambda r: _num(r.best_metrics.get("val_loss"))),
-    ("train acc at best", lambda r: _pct(r.best_metrics.get("train_acc"))),
-    ("status", lambda r: r.status),
-    ("duration (s)", lambda r: _num(r.duration)),
+    ("Best epoch", lambda r: r.best_epoch),
+    ("Best validation accuracy", lambda r: _pct(r.best_metrics.get("val_acc"))),
+    ("Best validation loss", lambda r: _num(r.best_metrics.get("val_loss"))),
+    ("Training accuracy then", lambda r: _pct(r.best_metrics.get("train_acc"))),
+    ("Status", lambda r: r.status),
+    ("Duration (s)", lambda r: _num(r.duration)),
 ]
 
 
@@ -42,6 +42,26 @@ def _pct(value: float | None) -> str:
 
 def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.4g}"
+
+
+def setting_label(key: str) -> str:
+    """A dotted config key in the words the settings panels use:
+    ``train.learning_rate`` → "Learning rate", ``augment.rotate.p`` → "Rotate · Probability"."""
+    from pydantic import BaseModel
+
+    from studio.config import ProjectConfig
+
+    schema: Any = ProjectConfig
+    words = []
+    for depth, part in enumerate(key.split(".")):
+        info = schema.model_fields.get(part) if schema is not None else None
+        title = (info.title if info is not None else None) or part.replace("_", " ").capitalize()
+        if depth > 0 or len(key.split(".")) == 1:
+            words.append(title)
+        found = [info.annotation] if info is not None else []
+        found += list(get_args(info.annotation)) if info is not None else []
+        schema = next((t for t in found if isinstance(t, type) and issubclass(t, BaseModel)), None)
+    return " · ".join(words)
 
 
 def _text(value: Any) -> str:
@@ -88,16 +108,19 @@ class RunCompareView(QWidget):
             return
         import pyqtgraph as pg
 
-        for key, title, name in (
-            ("val_acc", "Validation accuracy", "compareAccuracyPlot"),
-            ("val_loss", "Validation loss", "compareLossPlot"),
+        for key, title, unit, name in (
+            ("val_acc", "Validation accuracy", "accuracy (%)", "compareAccuracyPlot"),
+            ("val_loss", "Validation loss", "loss", "compareLossPlot"),
         ):
-            plot = follow_palette(pg.PlotWidget(title=title))
+            plot = pg.PlotWidget(title=title)
             plot.setObjectName(name)
             plot.setAccessibleName(title)
-            plot.addLegend(offset=(-10, 10))
+            plot.setMinimumHeight(180)
+            plot.addLegend(offset=(-10, 10) if key == "val_loss" else (-10, -10))
             plot.setLabel("bottom", "epoch")
+            plot.setLabel("left", unit)
             plot.showGrid(x=True, y=True, alpha=0.2)
+            follow_palette(plot)  # background, axes, title and legend in the theme's colours
             self._plot_row.addWidget(plot)
             self.plots[key] = plot
 
@@ -121,7 +144,14 @@ class RunCompareView(QWidget):
         self.table.setColumnCount(len(records))
         self.table.setRowCount(len(rows))
         self.table.setHorizontalHeaderLabels([r.name for r in records])
-        self.table.setVerticalHeaderLabels([label for label, _ in rows])
+        self.table.setVerticalHeaderLabels(
+            [
+                label if i < len(METRIC_ROWS) else setting_label(label)
+                for i, (label, _) in enumerate(rows)
+            ]
+        )
+        for i, (key, _) in enumerate(rows[len(METRIC_ROWS) :], start=len(METRIC_ROWS)):
+            self.table.verticalHeaderItem(i).setToolTip(key)  # the config key, for the CLI
         for row, (_, values) in enumerate(rows):
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(_text(value)))

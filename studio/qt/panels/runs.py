@@ -11,8 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -57,6 +56,7 @@ class RunsPanel(QWidget):
 
     train_again_requested = Signal(object)
     resume_requested = Signal(object)  # the run folder to continue
+    results_requested = Signal(object)  # the run folder to show in the Results tab
 
     def __init__(
         self,
@@ -98,7 +98,12 @@ class RunsPanel(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for key, text, tip, slot in (
-            ("open", "Open results", "Open the run's folder (weights, events, split).", self.open),
+            (
+                "open",
+                "Open results",
+                "Show the run's results (metrics, mistakes, export) in the Results tab.",
+                self.open,
+            ),
             (
                 "again",
                 "Train again with these settings",
@@ -226,7 +231,7 @@ class RunsPanel(QWidget):
     def open(self) -> None:
         chosen = self.selected()
         if len(chosen) == 1 and chosen[0].run_dir:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(chosen[0].run_dir))
+            self.results_requested.emit(Path(chosen[0].run_dir))
 
     def train_again(self) -> None:
         chosen = self.selected()

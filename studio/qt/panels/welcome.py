@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 STEPS = """
-<h1 style='font-weight:600'>Train an image classifier</h1>
+<h1 align='center' style='font-weight:600'>Train an image classifier</h1>
 <p style='font-size:15px'>
 <b>1.</b> Drop folders of images anywhere on this window: one folder per class,
 or a folder of class folders.<br>
@@ -14,7 +22,7 @@ or a folder of class folders.<br>
 knobs on the right.<br>
 <b>3.</b> Click <b>Train</b> and watch the <b>validation</b> curves: they tell how well the model
 will do on pictures it has never seen.</p>
-<p style='color:gray'>Clean data + a pre-trained model + fine-tuning = good results.
+<p align='center' style='color:gray'>Clean data + a pre-trained model + fine-tuning = good results.
 Start simple.</p>
 """
 
@@ -26,11 +34,16 @@ class WelcomePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomePanel")
-        text = QLabel(STEPS)
-        text.setWordWrap(True)
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setMinimumWidth(560)
+        self.text = text = QLabel(STEPS)
+        text.setObjectName("welcomeText")
+        text.setWordWrap(True)  # wraps to any width; its height follows, so nothing is cut
+        text.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         text.setMaximumWidth(680)
+        text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addWidget(text, 100)
+        centred.addStretch(1)
         sample = QPushButton("Try the sample dataset (handwritten digits)")
         sample.setObjectName("useSampleButton")
         sample.setProperty("primary", True)
@@ -49,11 +62,19 @@ class WelcomePanel(QWidget):
         drop = QLabel("⬇  Drop image folders here")
         drop.setObjectName("dropTarget")
         drop.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
+        page = QWidget()
+        layout = QVBoxLayout(page)
         layout.addStretch(1)
-        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(centred)
         layout.addSpacing(12)
         layout.addLayout(buttons)
         layout.addSpacing(24)
         layout.addWidget(drop, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
+        scroll = QScrollArea()  # a short window scrolls the steps rather than cutting them
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(page)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
