@@ -285,7 +285,7 @@ def _train(args: argparse.Namespace) -> int:
 def _resolve_and_run(
     config: ProjectConfig, index: DatasetIndex, args: argparse.Namespace, **options: Any
 ) -> int:
-    """Resolve ``config`` for ``index`` on this machine, then print it (``--dry-run``) or train it."""
+    """Resolve ``config`` for ``index`` here, then print it (``--dry-run``) or train it."""
     resolution = resolved(config, index)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
