@@ -81,7 +81,7 @@ def test_the_preflight_button_checks_on_a_worker_and_lists_the_results(
 ):
     drop_and_read(qtbot, window, [dataset])
     panel = window.findChild(QWidget, "preflightButton").parent()
-    with qtbot.waitSignal(panel.checked, timeout=120_000) as signal:
+    with qtbot.waitSignal(panel.checked, timeout=300_000) as signal:  # seconds when idle
         qtbot.mouseClick(window.findChild(QPushButton, "preflightButton"), Qt.LeftButton)
         assert not window.findChild(QPushButton, "preflightCancelButton").isHidden()
     assert signal.args[0].passed
