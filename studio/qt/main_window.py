@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.project = ProjectActions(self)  # File → projects, the Runs tab, run recording
+        self.project.project_changed.connect(lambda: self.results.show_latest(self.project.store))
         self.help = install_help(self)  # Help, glossary, tour, shortcuts, View → Appearance
         if not defer_plots:
             self.plots.build()

@@ -14,9 +14,8 @@ def data_facts(index: DatasetIndex, token: StopToken | None = None) -> DataFacts
     """What :func:`studio.engine.training.resolve.resolve` needs about ``index`` (with the
     user's edits applied: classes renamed or left out). Deterministic: the window and the
     CLI derive the same settings from the same folders."""
-    from PIL import Image, UnidentifiedImageError
-
     from studio.engine.augment.preview import class_colours
+    from studio.engine.data.images import header_size
 
     classes = list(index.classes)
     counts = dict(index.counts)
@@ -25,10 +24,7 @@ def data_facts(index: DatasetIndex, token: StopToken | None = None) -> DataFacts
     for path in index.paths[::step][:SIZE_SAMPLE]:
         if token is not None and token.should_stop():
             break
-        try:
-            with Image.open(path) as image:
-                sizes.append(image.size)
-        except (OSError, UnidentifiedImageError, ValueError):
-            continue
+        if size := header_size(path):
+            sizes.append(size)
     colours = class_colours(index.paths, index.labels, classes) if len(index) else None
     return DataFacts(class_counts=counts, image_sizes=tuple(sizes), colours=colours)

@@ -1,14 +1,17 @@
 """The pre-flight check: seconds of tests that catch a broken pipeline before a long run.
 
-Five checks on a small sample of the data, with the run's own model, loss, optimizer and
-augmentation (built as :func:`studio.engine.training.trainer._prepare` builds a run):
+Five checks on a small sample of the data, decoded once and kept in memory, with the run's
+own model, loss, optimizer and augmentation (built once, as
+:func:`studio.engine.training.trainer._prepare` builds a run):
 
 1. the loss at initialisation is about ln(classes) (the model starts out unsure);
 2. one batch can be overfit to ~100 % (the model, loss and optimizer can learn at all);
-3. a short training beats a control trained on shuffled labels, which must stay near chance
+3. a short learning-rate sweep finds where the loss falls, and the rate set is in that range;
+4. a short training beats a control trained on shuffled labels, which must stay near chance
    (the labels belong to the images, and nothing leaks the answer);
-4. the augmented images are still recognised as their class (no label-changing transform);
-5. a short learning-rate sweep finds a usable rate, near the one set.
+5. the augmented images are still recognised as their class (no label-changing transform).
+
+About 120 small optimizer steps in all, so the check takes seconds with a small model.
 
 Each failed check names the likely cause and the fix. A plain function with a stop token and
 an event sink, for the window's worker and ``studio check``.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from studio.config import ProjectConfig
@@ -26,16 +30,17 @@ from studio.engine.events import EventSink, PreflightStep
 
 SAMPLE_TRAIN = 128  # training images the short trainings use
 SAMPLE_VAL = 64
-OVERFIT_STEPS = 40
-SHORT_EPOCHS = 5
+OVERFIT_BATCH = 16
+OVERFIT_STEPS = 30
+SHORT_STEPS = 24  # optimizer steps of each short training (real and shuffled labels)
 SWEEP_STEPS = 30
-CHECKS = ("initial loss", "overfit one batch", "shuffled-label control", "augmentation", "lr")
+CHECKS = ("initial loss", "overfit one batch", "lr", "shuffled-label control", "augmentation")
 TITLES = {
     "initial loss": "Loss at the start ≈ ln(classes)",
     "overfit one batch": "One batch can be learnt by heart",
+    "lr": "The learning rate is usable",
     "shuffled-label control": "Real labels beat shuffled labels",
     "augmentation": "Augmented images keep their class",
-    "lr": "The learning rate is usable",
 }
 
 
@@ -77,7 +82,7 @@ def preflight(
     import torch
 
     from studio.engine.augment.advice import augmentation_warnings
-    from studio.engine.training.lr_finder import find_lr
+    from studio.engine.training.lr_finder import sweep
     from studio.engine.training.steps import Stopped
     from studio.engine.training.trainer import _prepare
 
@@ -142,38 +147,74 @@ def preflight(
     model.train()
     accuracy = 0.0
     finite = True
+    small = min(len(y_train), OVERFIT_BATCH)
     for _ in range(OVERFIT_STEPS):
         stop_point()
-        value = _step(run, x_train[:batch], y_train[:batch])
+        value = _step(run, x_train[:small], y_train[:small])
         if not math.isfinite(value):
             finite = False
             break
     if finite:
-        accuracy = _accuracy(run, x_train[:batch], y_train[:batch])
+        accuracy = _accuracy(run, x_train[:small], y_train[:small])
     ok = finite and accuracy >= 0.9
     lr = trial.train.learning_rate
     report(
         CheckResult(
             CHECKS[1],
             ok,
-            f"{accuracy:.0%} of one batch of {batch} after {OVERFIT_STEPS} steps"
+            f"{accuracy:.0%} of one batch of {small} after {OVERFIT_STEPS} steps"
             if finite
             else "the loss became NaN or infinite",
             ""
             if ok
             else (
-                f"The model cannot even learn {batch} images by heart: the learning rate "
+                f"The model cannot even learn {small} images by heart: the learning rate "
                 f"{lr:g} is probably too high (the loss explodes) or too low, or every layer "
                 "is frozen. Try the learning rate the sweep suggests (about 1e-3 for AdamW)."
             ),
         )
     )
 
-    # 3. real labels against shuffled labels, each trained briefly from the same start
+    # 3. a short learning-rate sweep: the rate set must lie where the loss falls
     restart()
+    finding = sweep(run, _batches(x_train, y_train, batch), token, steps=SWEEP_STEPS)
+    suggestion = finding.suggestion
+    lowest = finding.lrs[min(range(len(finding.losses)), key=finding.losses.__getitem__)]
+    usable = len(finding.lrs) >= 5 and 1e-6 <= suggestion <= 1.0
+    low, high = suggestion / 100, max(lowest, suggestion)
+    ok = usable and low <= lr <= high
+    if not usable:
+        fix = "The loss did not fall at any learning rate: check the labels and the data."
+    elif lr > high:
+        fix = (
+            f"A learning rate of {lr:g} is too high: in the sweep the loss stopped falling "
+            f"above {high:.1e}, so training would explode. Set about {_round(suggestion)}."
+        )
+    else:
+        fix = (
+            f"A learning rate of {lr:g} is too low: the sweep found the loss falling fastest "
+            f"at {suggestion:.1e}, so this run would learn very slowly. Set about "
+            f"{_round(suggestion)}."
+        )
+    report(
+        CheckResult(
+            CHECKS[2],
+            ok,
+            f"the loss falls from about {low:.0e} to {high:.1e} (fastest at {suggestion:.1e}); "
+            f"the run uses {lr:g}",
+            "" if ok else fix,
+        )
+    )
+    # the label check is judged on its own: at the sweep's rate when the set one is unusable
+    rate = lr if ok or not usable else suggestion
+
+    # 4. real labels against shuffled labels, each trained briefly from the same start
+    restart()
+    _set_rate(run, rate)
     real = _short_training(run, x_train, y_train, x_val, y_val, batch, stop_point)
     learnt = {k: v.detach().clone() for k, v in model.state_dict().items()}
     restart()
+    _set_rate(run, rate)
     generator = torch.Generator().manual_seed(trial.train.seed)
     shuffled = y_train[torch.randperm(len(y_train), generator=generator)]
     control = _short_training(run, x_train, shuffled, x_val, y_val, batch, stop_point)
@@ -197,7 +238,7 @@ def preflight(
         )
     report(
         CheckResult(
-            CHECKS[2],
+            CHECKS[3],
             ok,
             f"validation accuracy {real:.0%} with the real labels, {control:.0%} with "
             f"shuffled labels (chance {chance:.0%})",
@@ -205,7 +246,7 @@ def preflight(
         )
     )
 
-    # 4. the augmented images still look like their class
+    # 5. the augmented images still look like their class
     model.load_state_dict(learnt)
     clean_acc = _accuracy(run, x_val, y_val)
     augmented_acc = _accuracy(run, x_augmented, y_val)
@@ -224,35 +265,11 @@ def preflight(
         )
     report(
         CheckResult(
-            CHECKS[3],
+            CHECKS[4],
             ok,
             f"the briefly trained model recognises {clean_acc:.0%} of validation images "
             f"and {augmented_acc:.0%} of their augmented versions",
             "" if ok else fix,
-        )
-    )
-    stop_point()
-
-    # 5. a short learning-rate sweep
-    restart()
-    finding = find_lr(trial, token, steps=SWEEP_STEPS)
-    suggestion = finding.suggestion
-    usable = 1e-6 <= suggestion <= 1.0
-    ok = usable and suggestion / 30 <= lr <= suggestion * 30
-    report(
-        CheckResult(
-            CHECKS[4],
-            ok,
-            f"the sweep suggests {suggestion:.1e}; the run uses {lr:g}",
-            ""
-            if ok
-            else (
-                f"A learning rate of {lr:g} is far from what the sweep found to work "
-                f"({suggestion:.1e}): too high and the loss explodes, too low and nothing is "
-                f"learnt. Set about {float(f'{suggestion:.1g}'):g}."
-                if usable
-                else "The loss did not fall at any learning rate: check the labels and data."
-            ),
         )
     )
     return PreflightReport(results, time.perf_counter() - started)
@@ -316,20 +333,36 @@ def _step(run: Any, images: Any, labels: Any) -> float:
     return float(loss.detach())
 
 
+def _batches(x: Any, y: Any, batch: int, seed: int = 0) -> Iterator[tuple[Any, Any]]:
+    """Batches of the in-memory sample, reshuffled each pass, without end."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    while len(y) >= 2:
+        order = torch.randperm(len(y), generator=generator)
+        for start in range(0, len(y) - 1, batch):
+            rows = order[start : start + batch]
+            if len(rows) >= 2:  # BatchNorm needs two images
+                yield x[rows], y[rows]
+
+
+def _set_rate(run: Any, lr: float) -> None:
+    """Every parameter group at ``lr`` times its ratio to the run's rate."""
+    base = run.config.train.learning_rate
+    for group in run.optimizer.param_groups:
+        group["lr"] = group["lr"] / base * lr
+
+
+def _round(lr: float) -> str:
+    return f"{float(f'{lr:.1g}'):g}"
+
+
 def _short_training(
     run: Any, x: Any, y: Any, x_val: Any, y_val: Any, batch: int, stop_point: Any
 ) -> float:
-    """A few epochs over the sample; the validation accuracy after them."""
-    import torch
-
-    generator = torch.Generator().manual_seed(0)
-    for _ in range(SHORT_EPOCHS):
-        order = torch.randperm(len(y), generator=generator)
-        for start in range(0, len(y), batch):
-            stop_point()
-            rows = order[start : start + batch]
-            if len(rows) < 2:
-                continue
-            if not math.isfinite(_step(run, x[rows], y[rows])):
-                return 0.0
+    """:data:`SHORT_STEPS` steps over the sample; the validation accuracy after them."""
+    for _, (images, labels) in zip(range(SHORT_STEPS), _batches(x, y, batch), strict=False):
+        stop_point()
+        if not math.isfinite(_step(run, images, labels)):
+            return 0.0
     return _accuracy(run, x_val, y_val)
