@@ -131,6 +131,7 @@ def make_project(folder: Path, dataset: Path, epochs: int) -> Path:
     config.train.batch_size = 8
     config.train.num_workers = 0
     config.train.device = "cpu"
+    config.user_set = ["train.batch_size", "train.epochs", "train.image_size"]  # the user's
     save_project(folder, config)
     return folder
 
@@ -148,8 +149,8 @@ def test_cli_trains_a_project_and_lists_its_runs(dataset: Path, tmp_path: Path, 
     assert [e["epoch"] for e in run["epochs"]] == [1, 2]
     assert run["config"] == json.loads((run_dir / "config.json").read_text())
     saved = load_project(project).config.model_dump(mode="json")
-    assert {**run["config"], "user_set": []} == saved  # as saved; written by code, so the
-    assert "train.image_size" in run["config"]["user_set"]  # values are the user's
+    assert run["config"] == saved | {"user_set": run["config"]["user_set"]}  # as saved, and
+    assert {"train.image_size", "train.epochs"} <= set(run["config"]["user_set"])  # the user's
     assert run["verdict"] and run["verdict"] == coach_verdict(run_dir)  # the coach's, kept
     code, out, _ = cli(capsys, "runs", str(project))
     assert code == 0 and "finished" in out and run["name"] in out

@@ -11,7 +11,7 @@ own model, loss, optimizer and augmentation (built once, as
    (the labels belong to the images, and nothing leaks the answer);
 5. the augmented images are still recognised as their class (no label-changing transform).
 
-About 120 small optimizer steps in all, so the check takes seconds with a small model.
+About 110 optimizer steps of 16 images in all, so the check takes seconds with a small model.
 
 Each failed check names the likely cause and the fix. A plain function with a stop token and
 an event sink, for the window's worker and ``studio check``.
@@ -31,6 +31,7 @@ from studio.engine.events import EventSink, PreflightStep
 SAMPLE_TRAIN = 128  # training images the short trainings use
 SAMPLE_VAL = 64
 OVERFIT_BATCH = 16
+CHECK_BATCH = 16  # images a step of the sweep and the short trainings
 OVERFIT_STEPS = 30
 SHORT_STEPS = 24  # optimizer steps of each short training (real and shuffled labels)
 SWEEP_STEPS = 30
@@ -114,7 +115,7 @@ def preflight(
     x_val = _tensors(val_paths, clean, stop_point)
     y_val = torch.tensor(val_labels)
     x_augmented = _tensors(val_paths, run.train_ds.transform, stop_point)
-    batch = min(len(y_train), max(8, trial.train.batch_size))
+    batch = min(len(y_train), CHECK_BATCH)
     results: list[CheckResult] = []
 
     def report(result: CheckResult) -> None:
@@ -205,8 +206,10 @@ def preflight(
             "" if ok else fix,
         )
     )
-    # the label check is judged on its own: at the sweep's rate when the set one is unusable
-    rate = lr if ok or not usable else suggestion
+    # the short trainings learn at 3x the run's rate (within the range the sweep found), so
+    # 24 steps reach what a run reaches in its first epochs; at the sweep's rate when the set
+    # one is unusable, so the label check is judged on its own
+    rate = min(3 * lr, high) if ok or not usable else suggestion / 10
 
     # 4. real labels against shuffled labels, each trained briefly from the same start
     restart()
