@@ -218,8 +218,7 @@ def preflight(
     learnt = {k: v.detach().clone() for k, v in model.state_dict().items()}
     restart()
     _set_rate(run, rate)
-    generator = torch.Generator().manual_seed(trial.train.seed)
-    shuffled = y_train[torch.randperm(len(y_train), generator=generator)]
+    shuffled = _uninformative(y_train, classes, trial.train.seed)
     control = _short_training(run, x_train, shuffled, x_val, y_val, batch, stop_point)
     chance = 1 / classes
     margin = max(0.15, 1.5 * math.sqrt(chance * (1 - chance) / max(1, len(y_val))))
@@ -347,6 +346,22 @@ def _batches(x: Any, y: Any, batch: int, seed: int = 0) -> Iterator[tuple[Any, A
             rows = order[start : start + batch]
             if len(rows) >= 2:  # BatchNorm needs two images
                 yield x[rows], y[rows]
+
+
+def _uninformative(y: Any, classes: int, seed: int) -> Any:
+    """Shuffled labels that tell nothing about the images: within each class, its images'
+    labels go round every class in turn (in a seeded order), the true class getting no more
+    than any other. A plain shuffle of a small sample can leave one label the most common
+    in a class, which a model then learns."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    out = y.clone()
+    for c in range(classes):
+        rows = (y == c).nonzero().flatten()
+        rows = rows[torch.randperm(len(rows), generator=generator)]
+        out[rows] = (c + 1 + torch.arange(len(rows))) % classes
+    return out
 
 
 def _set_rate(run: Any, lr: float) -> None:
