@@ -110,6 +110,10 @@ def drop_folders(qtbot, window: MainWindow, folders: list[Path]) -> None:
 
 
 def set_knobs(window: MainWindow, epochs: int, image_size: int = 32, batch_size: int = 8) -> None:
+    """Type the run's length and size as a user does; they are the user's values from then
+    on (even one the box already showed), so the settings that follow the data (up to 40
+    epochs) never lengthen a test's run when a scan finishes."""
     window.findChild(QSpinBox, "epochsInput").setValue(epochs)
     window.findChild(QSpinBox, "imageSizeInput").setValue(image_size)
     window.findChild(QSpinBox, "batchSizeInput").setValue(batch_size)
+    window.model.update("train", epochs=epochs, image_size=image_size, batch_size=batch_size)

@@ -59,6 +59,9 @@ def test_seed_makes_the_grid_reproducible_and_reroll_changes_it(qtbot, window, d
 def test_digit_classes_get_warnings_next_to_the_controls(qtbot, window):
     load(qtbot, window, sample_dataset())
     warning = window.findChild(QLabel, "horizontal_flipWarning")
+    assert warning.isHidden()  # Studio turned flips off for digits, and says so
+    assert "digits" in window.findChild(QLabel, "horizontal_flipReason").text()
+    qtbot.mouseClick(window.findChild(QCheckBox, "horizontal_flipEnabled"), Qt.LeftButton)
     assert not warning.isHidden() and "digits" in warning.text()
     assert window.findChild(QLabel, "rotateWarning").isHidden()  # light: 10° is fine
     assert not window.findChild(QLabel, "augmentWarnings").isHidden()

@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
+from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs
 from PySide6.QtWidgets import QPushButton, QSpinBox
 from test_cli import studio
 
@@ -69,7 +69,9 @@ def test_banner_explains_overfitting_and_remedies_change_the_next_run(
     qtbot,
     window,
     noise_dataset: Path,
+    tmp_path: Path,
 ):
+    assert window.project.new(tmp_path / "project")
     drop_folders(qtbot, window, [noise_dataset])
     window.model.update("augment", preset="none")
     set_knobs(window, epochs=8, image_size=16)
@@ -91,6 +93,15 @@ def test_banner_explains_overfitting_and_remedies_change_the_next_run(
     before = window.model.config.model.dropout
     banner.findChild(QPushButton, "remedy_dropout").click()
     assert window.model.config.model.dropout > before
+
+    other = open_window(qtbot)  # the project reopened: the Results tab still has the verdict
+    try:
+        with qtbot.waitSignal(other.results.evaluated, timeout=TRAIN_TIMEOUT):
+            assert other.project.open(tmp_path / "project")
+        assert other.results.verdict.text() == verdict.text()
+        assert other.results.verdict.isVisibleTo(other.results)
+    finally:
+        close_window(qtbot, other)
 
 
 def test_clean_run_plots_and_best_epoch_marker(qtbot, window, dataset: Path, tmp_path):

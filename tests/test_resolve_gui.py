@@ -156,7 +156,8 @@ def test_a_project_edited_by_hand_keeps_its_values_in_the_window_and_the_cli(
     )
     with qtbot.waitSignal(window.model.machine_detected, timeout=60_000):
         window.model.detect_machine()
-    assert window.project.open(folder)
+    with qtbot.waitSignal(window.model.facts_changed, timeout=60_000):  # the data is read
+        assert window.project.open(folder)
     config = window.model.resolution.config
     assert (config.model.name, config.model.weights, config.train.image_size) == (
         "resnet18",

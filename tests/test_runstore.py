@@ -12,8 +12,9 @@ from pathlib import Path
 
 from studio.config import ProjectConfig
 from studio.config.io import load_project, load_run_config, save_project
-from studio.engine.events import EpochEnded, RunFinished, RunStarted
-from studio.engine.runs.store import RunRecorder, RunStore
+from studio.engine.events import CoachVerdict, EpochEnded, RunFinished, RunStarted
+from studio.engine.runs.eventlog import coach_verdict
+from studio.engine.runs.store import STORE_VERSION, RunRecorder, RunStore
 
 
 def epoch(n: int, val_acc: float, best: int) -> EpochEnded:
@@ -76,6 +77,39 @@ def test_recorder_and_crud(tmp_path: Path):
         assert store.check() == "ok"
 
 
+def test_the_coach_verdict_is_recorded_and_an_older_history_gains_it(tmp_path: Path):
+    with RunStore(tmp_path / "new") as store:
+        recorder = RunRecorder(store, {}, None)
+        recorder(started())
+        recorder(CoachVerdict(text="Overfitting from epoch 4.", signals=["val_loss_rising"]))
+        assert store.get(recorder.run_id).verdict == "Overfitting from epoch 4."
+    run_dir = tmp_path / "old" / "runs" / "one"  # a history written before verdicts were kept
+    run_dir.mkdir(parents=True)
+    verdict = CoachVerdict(text="Stopped early; epoch 7 kept.", signals=[], stopped_early=True)
+    (run_dir / "events.jsonl").write_text(json.dumps(verdict.to_dict()) + "\n")
+    with sqlite3.connect(tmp_path / "old" / "runs.sqlite") as db:
+        db.execute(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
+            "status TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL, duration REAL, "
+            "config TEXT NOT NULL, split TEXT NOT NULL DEFAULT '{}', device TEXT NOT NULL "
+            "DEFAULT '', model TEXT NOT NULL DEFAULT '', best_epoch INTEGER, best_metrics TEXT "
+            "NOT NULL DEFAULT '{}', versions TEXT NOT NULL DEFAULT '{}', notes TEXT NOT NULL "
+            "DEFAULT '', message TEXT NOT NULL DEFAULT '', run_dir TEXT NOT NULL DEFAULT '', "
+            "artifacts TEXT NOT NULL DEFAULT '{}', pid INTEGER, host TEXT NOT NULL DEFAULT '')"
+        )
+        db.execute(
+            "INSERT INTO runs (name, status, started_at, config, run_dir) VALUES (?, ?, ?, ?, ?)",
+            ("old run", "finished", 1.0, "{}", str(run_dir)),
+        )
+        db.execute("PRAGMA user_version=1")
+    db.close()
+    with RunStore(tmp_path / "old") as store:
+        (run,) = store.runs()
+        assert run.name == "old run" and run.verdict == "Stopped early; epoch 7 kept."
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == STORE_VERSION == 2
+        assert store.check() == "ok"
+
+
 def test_a_running_run_of_a_dead_process_becomes_interrupted(tmp_path: Path):
     with RunStore(tmp_path) as store:
         mine = store.create_run({}, "")
@@ -97,6 +131,7 @@ def make_project(folder: Path, dataset: Path, epochs: int) -> Path:
     config.train.batch_size = 8
     config.train.num_workers = 0
     config.train.device = "cpu"
+    config.user_set = ["train.batch_size", "train.epochs", "train.image_size"]  # the user's
     save_project(folder, config)
     return folder
 
@@ -114,10 +149,12 @@ def test_cli_trains_a_project_and_lists_its_runs(dataset: Path, tmp_path: Path, 
     assert [e["epoch"] for e in run["epochs"]] == [1, 2]
     assert run["config"] == load_run_config(run_dir).model_dump(mode="json")
     saved = load_project(project).config.model_dump(mode="json")
-    assert {**run["config"], "user_set": []} == saved  # as saved; written by code, so the
-    assert "train.image_size" in run["config"]["user_set"]  # values are the user's
+    assert run["config"] == saved | {"user_set": run["config"]["user_set"]}  # as saved, and
+    assert {"train.image_size", "train.epochs"} <= set(run["config"]["user_set"])  # the user's
+    assert run["verdict"] and run["verdict"] == coach_verdict(run_dir)  # the coach's, kept
     code, out, _ = cli(capsys, "runs", str(project))
     assert code == 0 and "finished" in out and run["name"] in out
+    assert f"coach: {run['verdict']}" in out
     code, _, err = cli(capsys, "train", str(project), "--data", str(dataset))
     assert code == 2 and "not both" in err
     code, _, err = cli(capsys, "train", str(project), "--epochs", "9")

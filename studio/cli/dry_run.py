@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from studio.engine.training.resolve import Resolution
+from studio.engine.training.resolve import Resolution, shown
 
 _SOURCES = {"user": "set by you", "derived": "Studio's choice", "lowered": "lowered"}
 
@@ -19,15 +19,15 @@ def show(resolution: Resolution, as_json: bool) -> int:
     print("Settings for this run (--dry-run: nothing is trained)")
     for name, setting in resolution.settings.items():
         why = setting.reason.partition(": ")[2]
-        shown = why if setting.source != "user" else _SOURCES["user"]
-        print(f"  {name:<18} {setting.value!s:<14} {shown}")
+        why_shown = why if setting.source != "user" else _SOURCES["user"]
+        print(f"  {name:<24} {shown(setting.value)!s:<8} {why_shown}")
     others = [n for n in config.user_set if n not in resolution.settings]
     for name in others:
         section, field = name.split(".")
         value = getattr(getattr(config, section), field)
         if hasattr(value, "model_dump"):
             value = json.dumps(value.model_dump(mode="json"))
-        print(f"  {name:<18} {value!s:<14} {_SOURCES['user']}")
+        print(f"  {name:<24} {value!s:<8} {_SOURCES['user']}")
     for notice in resolution.notices:
         print(f"  ! {notice}")
     print("Everything else keeps its default; --json prints the whole config.")

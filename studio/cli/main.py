@@ -12,6 +12,7 @@ import sys
 
 from studio import __version__
 from studio.cli import (
+    check,
     compare,
     desktop,
     evaluate,
@@ -35,6 +36,7 @@ COMMANDS = {
     "evaluate": evaluate,
     "label-issues": label_issues,
     "compare": compare,
+    "check": check,
 }
 
 

@@ -1,4 +1,5 @@
-"""``studio runs PROJECT_DIR [--json]``: a project's run history."""
+"""``studio runs PROJECT_DIR [--json]``: a project's run history, each run with the
+coach's verdict."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def _runs(folder: Path, as_json: bool) -> int:
         acc = r.best_metrics.get("val_acc")
         best = f"{acc:.1%} @{r.best_epoch}" if acc is not None else "-"
         print(f"{r.id:>4}  {r.status:11s} {started:16s} {best:>12s}  {r.model:16s} {r.name}")
+        if r.verdict:
+            print(f"      coach: {r.verdict}")
     from studio.engine.results.test_seal import describe
 
     print(describe(folder))

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -27,6 +27,9 @@ from studio.config.schema import SECTIONS, SETTINGS
 from studio.engine.models.catalog import CATALOG
 from studio.engine.training.resolve import Resolution, adopt, resolve
 from studio.errors import StudioError
+
+if TYPE_CHECKING:
+    from studio.engine.data.index import DatasetIndex
 
 # options that set one setting each; those not given are left to the settings resolver
 _SETTINGS = {
@@ -275,17 +278,19 @@ def _train(args: argparse.Namespace) -> int:
         raise StudioError(_first_error(exc)) from None
     from studio.engine.data.index import trainable_index
 
-    trainable_index(config.data.sources)  # bad data fails in a second, before torch loads
+    index, _ = trainable_index(config.data.sources)  # bad data fails before torch loads
     if args.resume is None:
-        return _resolve_and_run(config, args)
+        return _resolve_and_run(config, index, args)
     from studio.engine.results.test_seal import project_of  # its history follows the resume
 
-    return _resolve_and_run(config, args, resume=True, project=project_of(args.resume))
+    return _resolve_and_run(config, index, args, resume=True, project=project_of(args.resume))
 
 
-def _resolve_and_run(config: ProjectConfig, args: argparse.Namespace, **options: Any) -> int:
-    """Resolve ``config`` on this machine, then print it (``--dry-run``) or train it."""
-    resolution = resolved(config)
+def _resolve_and_run(
+    config: ProjectConfig, index: DatasetIndex, args: argparse.Namespace, **options: Any
+) -> int:
+    """Resolve ``config`` for ``index`` here, then print it (``--dry-run``) or train it."""
+    resolution = resolved(config, index)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
     return run_training(
@@ -293,11 +298,15 @@ def _resolve_and_run(config: ProjectConfig, args: argparse.Namespace, **options:
     )
 
 
-def resolved(config: ProjectConfig) -> Resolution:
-    """The settings resolver on this machine; a weights file must exist."""
+def resolved(config: ProjectConfig, index: DatasetIndex | None = None) -> Resolution:
+    """The settings resolver on this machine and for the data of ``index`` (the settings
+    that follow the data are derived from it as the window does); a weights file must
+    exist."""
     from studio.engine.machine import detect
+    from studio.engine.training.data_facts import data_facts
 
-    resolution = resolve(config, detect())
+    facts = data_facts(index) if index is not None else None
+    resolution = resolve(config, detect(), facts)
     weights = resolution.config.model.weights
     if weights not in ("none", "imagenet") and not Path(weights).is_file():
         raise StudioError(f"Weights file not found: {weights}")
@@ -394,21 +403,22 @@ def _train_project(args: argparse.Namespace) -> int:
             f"{flags}: with PROJECT_DIR the project's settings are used; change them in the "
             "app or in studio-project.toml"
         )
+    from studio.engine.data.index import Edits, trainable_index
+
     project = load_project(args.project)
     if args.resume is not None:  # the run's own settings, recorded in this project's history
         args.out = args.resume
         config = _with_machine_options(_resumed_config(args.resume), args)
-        return _resolve_and_run(config, args, resume=True, project=project.folder)
+        index, _ = trainable_index(config.data.sources, Edits.of(config.data))
+        return _resolve_and_run(config, index, args, resume=True, project=project.folder)
     config = _with_machine_options(adopt(project.config), args)
     missing = project.missing_sources()
     if missing:
         raise StudioError(
             f"image folder {missing[0]} is missing: open the project in the app to relocate it"
         )
-    from studio.engine.data.index import Edits, trainable_index
-
-    trainable_index(config.data.sources, Edits.of(config.data))  # bad data fails before torch
-    return _resolve_and_run(config, args, project=project.folder)
+    index, _ = trainable_index(config.data.sources, Edits.of(config.data))  # before torch
+    return _resolve_and_run(config, index, args, project=project.folder)
 
 
 def _given(value: Any) -> bool:

@@ -163,6 +163,19 @@ class Progress(Event):
     total: int
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class PreflightStep(Event):
+    """The pre-flight check: check ``done`` of ``total`` finished (``check`` names it,
+    ``passed`` says how it went; ``passed`` is ``None`` while it starts)."""
+
+    name: ClassVar[str] = "preflight_step"
+    check: str
+    done: int
+    total: int
+    passed: bool | None = None
+    detail: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -177,6 +190,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RunFinished,
         CheckProgress,
         Progress,
+        PreflightStep,
     )
 }
 

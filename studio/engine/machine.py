@@ -13,11 +13,13 @@ Accelerator = Literal["cpu", "cuda", "mps"]
 class Machine:
     """The machine a run is set up for. ``memory_bytes`` is ``None`` where it is unknown.
 
-    ``accelerator`` is what ``device = "auto"`` picks (``cpu``, ``cuda`` or ``mps``)."""
+    ``accelerator`` is what ``device = "auto"`` picks (``cpu``, ``cuda`` or ``mps``);
+    ``accelerator_memory`` its memory in bytes where known (a CUDA GPU)."""
 
     cores: int
     memory_bytes: int | None
     accelerator: Accelerator
+    accelerator_memory: int | None = None
 
     @classmethod
     def here(cls, accelerator: Accelerator) -> Machine:
@@ -38,4 +40,10 @@ def detect() -> Machine:
     thread."""
     from studio.engine.device import pick_device
 
-    return Machine.here(pick_device("auto").type)  # type: ignore[arg-type]
+    machine = Machine.here(pick_device("auto").type)  # type: ignore[arg-type]
+    if machine.accelerator != "cuda":
+        return machine
+    import torch
+
+    memory = torch.cuda.get_device_properties(0).total_memory
+    return dataclasses.replace(machine, accelerator_memory=memory)

@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.project = ProjectActions(self)  # File → projects, the Runs tab, run recording
         self.project.runs.results_requested.connect(self.show_results)
+        self.project.project_changed.connect(lambda: self.results.show_latest(self.project.store))
         self.help = install_help(self)  # Help, glossary, tour, shortcuts, View → Appearance
         if not defer_plots:
             self.plots.build()

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.config import ProjectConfig
 from studio.config.schema import SETTINGS
 from studio.engine.machine import Machine
-from studio.engine.training.resolve import Conflict, Resolution, adopt, resolve
+from studio.engine.training.resolve import Conflict, DataFacts, Resolution, adopt, resolve
 from studio.qt.tasks import TaskRunner
 
 
@@ -25,7 +25,9 @@ class ProjectModel(QObject):
     ``machine_detected()`` once the machine is known (the resolution, not necessarily the
     config, changes), ``scan_started()``,
     ``dataset_changed(index)`` with a ``DatasetIndex`` once folders are scanned, and
-    ``scan_failed(message)``.
+    ``scan_failed(message)``. ``facts`` is what the resolver follows of the data (class
+    counts, image sizes, colours), read on the scan's worker; ``facts_changed()`` follows
+    ``dataset_changed`` once the settings have been derived from them.
     """
 
     config_changed = Signal()
@@ -33,10 +35,12 @@ class ProjectModel(QObject):
     scan_started = Signal()
     dataset_changed = Signal(object)
     scan_failed = Signal(str)
+    facts_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.machine: Machine | None = None  # known once detect_machine() has run
+        self.facts: DataFacts | None = None
         self.config = ProjectConfig()
         self.index: Any = None  # studio.engine.data.index.DatasetIndex once scanned
         # content hashes of the index's files, once the health check has read them: the
@@ -54,6 +58,8 @@ class ProjectModel(QObject):
     def config(self, config: ProjectConfig) -> None:
         """A new project's or run's settings: resolved at once (a value that differs from
         what Studio derives, e.g. edited by hand in the project file, is the user's)."""
+        if config.data.sources != getattr(self, "_config", config).data.sources:
+            self.facts = None  # another dataset's facts: until its folders are read again
         self._config = adopt(config)
         self._resolve(latest=set(self._config.user_set))
 
@@ -105,14 +111,14 @@ class ProjectModel(QObject):
     def resolution(self) -> Resolution:
         """What a run of the current settings uses, with the reasons (resolved afresh: the
         resolver is pure and cheap)."""
-        return resolve(self._config, self.machine)
+        return resolve(self._config, self.machine, self.facts)
 
     def _resolve(self, latest: set[str]) -> None:
         """Resolve; when choices conflict, the user's older ones give way to ``latest``.
         The derived values are written into the config so every panel shows them."""
         while True:
             try:
-                resolution = resolve(self._config, self.machine)
+                resolution = resolve(self._config, self.machine, self.facts)
                 break
             except Conflict as conflict:  # one of the user's choices gives way, then again
                 mine = [n for n in conflict.names if n in self._config.user_set]
@@ -145,20 +151,32 @@ class ProjectModel(QObject):
         self.rescan()
 
     def rescan(self) -> None:
+        """Scan the folders on a worker, and read there what the resolver follows of the
+        data; the settings that follow it are derived again (the user's stay)."""
         self._scan_generation += 1
         generation = self._scan_generation
-        sources = self.sources
+        sources, edits = self.sources, self.config.data.model_copy(deep=True)
+
         self.scan_started.emit()
 
         def scan() -> Any:
-            from studio.engine.data.index import scan_folders
+            from studio.engine.data.index import Edits, scan_folders
+            from studio.engine.training.data_facts import data_facts
 
-            return scan_folders(sources)
+            index = scan_folders(sources)
+            return index, data_facts(Edits.of(edits).apply(index)) if len(index) else None
 
-        def done(index: Any) -> None:
+        def done(result: Any) -> None:
             if generation == self._scan_generation:  # latest request wins
+                index, facts = result
                 self.index, self.digests = index, {}
                 self.dataset_changed.emit(index)
+                self.facts = facts
+                before = self._config.model_copy(deep=True)
+                self._resolve(latest=set())
+                if self._config != before:
+                    self.config_changed.emit()
+                self.facts_changed.emit()
 
         def failed(exc: Exception) -> None:
             if generation == self._scan_generation:

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from studio.config import AugmentConfig
-from studio.engine.augment import pipeline as augment
 from studio.engine.data.images import ImageError, load_rgb
 
 
@@ -39,6 +38,8 @@ def render_preview(
     path: str | Path, cfg: AugmentConfig, image_size: int, count: int, seed: int
 ) -> PreviewGrid:
     """The original and ``count`` variants as training draws them with ``seed``."""
+    from studio.engine.augment import pipeline as augment  # albumentations: seconds to load
+
     try:
         image = _cached_rgb(str(path), Path(path).stat().st_mtime_ns)
     except (ImageError, OSError) as exc:

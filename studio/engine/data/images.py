@@ -215,6 +215,19 @@ def _scale_to_uint8(data: np.ndarray, sixteen_bit: bool) -> np.ndarray:
     return np.clip(np.rint(data * scale), 0, 255).astype(np.uint8)
 
 
+def header_size(path: str | Path) -> tuple[int, int] | None:
+    """``(width, height)`` from the header (no pixel decode); ``None`` for a file that
+    cannot be opened or is too large to decode."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except (Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        return None  # UnidentifiedImageError is an OSError
+    return (width, height) if width * height <= MAX_PIXELS else None
+
+
 def probe(path: str | Path) -> ImageError | None:
     """Cheap header check (no pixel decode): the error that makes ``path`` unusable, if any."""
     path = Path(path)

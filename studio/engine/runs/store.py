@@ -19,13 +19,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from studio.engine.events import EpochEnded, Event, RunFinished, RunStarted, RunStatus
+from studio.engine.events import (
+    CoachVerdict,
+    EpochEnded,
+    Event,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+)
 from studio.engine.runs import files
+from studio.engine.runs.eventlog import coach_verdict
 from studio.errors import StudioError
 from studio.fileio import remove_stale_temps
 
 DB_FILE = "runs.sqlite"
-STORE_VERSION = 1  # PRAGMA user_version: bump with a migration when the tables change
+STORE_VERSION = 2  # PRAGMA user_version: bump with a migration when the tables change
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_second")
 PACKAGES = ("torch", "torchvision", "albumentations", "studio")
 
@@ -49,7 +57,8 @@ CREATE TABLE IF NOT EXISTS runs (
     run_dir TEXT NOT NULL DEFAULT '',
     artifacts TEXT NOT NULL DEFAULT '{}',
     pid INTEGER,
-    host TEXT NOT NULL DEFAULT ''
+    host TEXT NOT NULL DEFAULT '',
+    verdict TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -82,6 +91,7 @@ class RunRecord:
     message: str
     run_dir: str
     artifacts: dict[str, str]
+    verdict: str = ""  # the coach's last word on the run
 
     @property
     def resumable(self) -> bool:
@@ -159,6 +169,7 @@ class RunStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            self._migrate()
             self._db.execute(f"PRAGMA user_version={STORE_VERSION}")
         self.interrupted = self._mark_interrupted()
 
@@ -199,6 +210,18 @@ class RunStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _migrate(self) -> None:
+        """Bring a database from an older Studio up to :data:`STORE_VERSION` (inside the
+        opening transaction). Version 2 adds the coach's verdict, read back from the
+        ``events.jsonl`` of runs recorded before."""
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(runs)")}
+        if "verdict" not in columns:
+            self._db.execute("ALTER TABLE runs ADD COLUMN verdict TEXT NOT NULL DEFAULT ''")
+            rows = self._db.execute("SELECT id, run_dir FROM runs WHERE run_dir != ''")
+            for run_id, run_dir in rows.fetchall():
+                if verdict := coach_verdict(Path(run_dir)):
+                    self._db.execute("UPDATE runs SET verdict=? WHERE id=?", (verdict, run_id))
 
     def _mark_interrupted(self) -> list[int]:
         """Runs left ``running`` by a process that is gone become ``interrupted``."""
@@ -314,6 +337,11 @@ class RunStore:
                 (status, message, now, now, json.dumps(self._stored_paths(artifacts)), run_id),
             )
 
+    def set_verdict(self, run_id: int, verdict: str) -> None:
+        """The coach's final verdict on a run."""
+        with self._tx():
+            self._db.execute("UPDATE runs SET verdict=? WHERE id=?", (verdict, run_id))
+
     def rename(self, run_id: int, name: str) -> None:
         with self._tx():
             self._db.execute("UPDATE runs SET name=? WHERE id=?", (name.strip(), run_id))
@@ -425,7 +453,8 @@ class RunRecorder:
 
     :meth:`begin` opens the run before set-up (so a run stopped or killed while it loads is
     listed too); otherwise ``run_started`` opens it. ``run_started`` adds the split (from the
-    ``split.json`` the trainer wrote), each ``epoch_ended`` a row, ``run_finished`` closes it."""
+    ``split.json`` the trainer wrote), each ``epoch_ended`` a row, ``coach_verdict`` the
+    coach's verdict, ``run_finished`` closes it."""
 
     def __init__(
         self, store: RunStore, config: dict[str, Any], run_dir: Path | None, name: str = ""
@@ -462,6 +491,8 @@ class RunRecorder:
         elif isinstance(event, EpochEnded) and self.run_id is not None:
             metrics = {k: float(getattr(event, k)) for k in METRICS}
             self.store.add_epoch(self.run_id, event.epoch, metrics, event.best_epoch)
+        elif isinstance(event, CoachVerdict) and self.run_id is not None:
+            self.store.set_verdict(self.run_id, event.text)
         elif isinstance(event, RunFinished) and self.run_id is not None:
             self.store.finish_run(self.run_id, event.status, event.message, self._artifacts())
 

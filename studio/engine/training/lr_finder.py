@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
+from typing import Any
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
@@ -29,7 +31,6 @@ def find_lr(
 ) -> LrFinding:
     """Train a throw-away copy of the model with a rising learning rate (never saved), with
     the very training step a run takes (autocast, grad scaler)."""
-    from studio.engine.models.finetune import set_train_mode
     from studio.engine.training.trainer import _prepare
 
     token = token or StopToken()
@@ -37,21 +38,36 @@ def find_lr(
     trial.train.schedule = "constant"
     trial.train.learning_rate = start
     run = _prepare(trial, progress or (lambda e: None), None, token)
-    factors = [group["lr"] / start for group in run.optimizer.param_groups]
+
+    def batches() -> Iterator[tuple[Any, Any]]:
+        while True:
+            yield from run.train_loader
+
+    return sweep(run, batches(), token, start, end, steps)
+
+
+def sweep(
+    run: Any,
+    batches: Iterator[tuple[Any, Any]],
+    token: StopToken,
+    start: float = 1e-6,
+    end: float = 1.0,
+    steps: int = 100,
+) -> LrFinding:
+    """The sweep itself on a prepared ``run`` (its weights change), one batch of
+    ``batches`` a step, the rate rising from ``start`` to ``end``; each parameter group
+    keeps its ratio to the run's learning rate (a backbone's lower rate)."""
+    from studio.engine.models.finetune import set_train_mode
+
+    factors = [g["lr"] / run.config.train.learning_rate for g in run.optimizer.param_groups]
     gamma = (end / start) ** (1 / max(steps - 1, 1))
     lrs: list[float] = []
     smoothed: list[float] = []
     average, best = 0.0, math.inf
     set_train_mode(run.model)
-    batches = iter(run.train_loader)
-    for step in range(steps):
+    for step, (images, targets) in zip(range(steps), batches, strict=False):
         if token.should_stop():
             raise Stopped
-        try:
-            images, targets = next(batches)
-        except StopIteration:
-            batches = iter(run.train_loader)
-            images, targets = next(batches)
         lr = start * gamma**step
         for group, factor in zip(run.optimizer.param_groups, factors, strict=True):
             group["lr"] = lr * factor

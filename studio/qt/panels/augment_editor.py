@@ -3,7 +3,9 @@
 Each row has an on/off switch, a probability and the step's magnitude fields, all with the
 schema's ranges and descriptions as tooltips, plus a warning line that teaching warnings fill.
 Object names: ``<step>Enabled``, ``<step>Probability``, ``<step>_<field>Input``,
-``<step>Warning`` (``step`` as in the config, e.g. ``rotate``, ``horizontal_flip``).
+``<step>Warning``, ``<step>Reason`` (what Studio changed for this data, and why) and
+``<step>AutoButton`` (hand a step the user set back to Studio); ``step`` as in the config,
+e.g. ``rotate``, ``horizontal_flip``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QLabel,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,15 +31,19 @@ from studio.qt.forms import field, number_input
 
 
 class PipelineEditor(QWidget):
-    """Edits the steps of an AugmentConfig; emits ``edited(step, {field: value})``."""
+    """Edits the steps of an AugmentConfig; emits ``edited(step, {field: value})`` and
+    ``derive(step)`` when the user hands a step back to Studio."""
 
     edited = Signal(str, dict)
+    derive = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.switches: dict[str, QCheckBox] = {}
         self.inputs: dict[str, dict[str, QAbstractSpinBox]] = {}
         self.warnings: dict[str, QLabel] = {}
+        self.reasons: dict[str, QLabel] = {}
+        self.auto_buttons: dict[str, QToolButton] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -90,6 +97,22 @@ class PipelineEditor(QWidget):
         warning.hide()
         grid.addWidget(warning, len(magnitudes) + 1, 0, 1, 2)
         self.warnings[step] = warning
+        reason = QLabel()
+        reason.setObjectName(f"{step}Reason")
+        reason.setAccessibleName(f"{info.title}: what Studio chose")
+        reason.setWordWrap(True)
+        reason.setStyleSheet("color: #2a6fb0;")
+        reason.hide()
+        grid.addWidget(reason, len(magnitudes) + 2, 0, 1, 2)
+        self.reasons[step] = reason
+        auto = QToolButton()
+        auto.setText("Auto")
+        auto.setObjectName(f"{step}AutoButton")
+        auto.setToolTip("Let Studio choose this step again (it follows your classes).")
+        auto.clicked.connect(lambda _=False, step=step: self.derive.emit(step))
+        auto.hide()
+        grid.addWidget(auto, 0, 2)
+        self.auto_buttons[step] = auto
         return frame
 
     def set_config(self, cfg: AugmentConfig) -> None:
@@ -107,6 +130,16 @@ class PipelineEditor(QWidget):
                     box.setValue(value)
                     box.blockSignals(False)
                 box.setEnabled(values.enabled)
+
+    def set_reasons(self, reasons: dict[str, str], mine: set[str]) -> None:
+        """Show what Studio changed in a step and why (``reasons``), and an Auto button on
+        the steps the user set (``mine``) that Studio would otherwise decide."""
+        for step, label in self.reasons.items():
+            text = reasons.get(step, "")
+            label.setText(f"Studio: {text} Change it to use your own value." if text else "")
+            label.setVisible(bool(text))
+        for step, button in self.auto_buttons.items():
+            button.setVisible(step in mine)
 
     def set_warnings(self, advice: list[Any]) -> None:
         """Show each warning under its step's controls; hide the others."""

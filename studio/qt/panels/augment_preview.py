@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from studio.config import AugmentConfig
 from studio.config.augment import PRESET_TITLES, STEP_TYPES
 from studio.config.errors import explain
+from studio.engine.training.resolve import KEPT_AS_IS
 from studio.qt.forms import field, tooltip
 from studio.qt.images import to_pixmap
 from studio.qt.panels.augment_editor import PipelineEditor
@@ -75,6 +76,7 @@ class AugmentationPreviewPanel(QWidget):
         self.preset.activated.connect(lambda row: self.apply_preset(self.preset.itemData(row)))
         self.editor = PipelineEditor()
         self.editor.edited.connect(self._step_edited)
+        self.editor.derive.connect(lambda step: self.model.use_derived(f"augment.{step}"))
         self.summary = QLabel()
         self.summary.setObjectName("augmentWarnings")
         self.summary.setAccessibleName("Augmentation warnings")
@@ -160,6 +162,7 @@ class AugmentationPreviewPanel(QWidget):
         self._split_progress.connect(self._splitting)
         model.config_changed.connect(self._config_changed)
         model.dataset_changed.connect(self._dataset_changed)
+        model.facts_changed.connect(self._update_warnings)
         self._sync_controls()
 
     @staticmethod
@@ -172,11 +175,13 @@ class AugmentationPreviewPanel(QWidget):
 
     # -- editing ------------------------------------------------------------------------
     def apply_preset(self, name: str) -> None:
-        """Replace every step with preset ``name``'s."""
+        """Replace every step with preset ``name``'s; the steps the label-safety rules guard
+        are Studio's again (a preset never turns flips on for digits)."""
         if name == "custom":
             self.model.update("augment", preset="custom")
             return
-        self.model.update("augment", **dict(AugmentConfig.from_preset(name)))
+        steps = dict(AugmentConfig.from_preset(name))
+        self.model.update("augment", derive=[f"augment.{s}" for s in steps], **steps)
 
     def _step_edited(self, step: str, values: dict) -> None:
         current = getattr(self.model.config.augment, step)
@@ -401,6 +406,19 @@ class AugmentationPreviewPanel(QWidget):
         self.preset.setCurrentIndex(self.preset.findData(cfg.preset))
         self.editor.set_config(cfg)
 
+    def _update_reasons(self) -> None:
+        """Next to each step Studio changed for these classes: what and why."""
+        reasons, mine = {}, set()
+        for name, setting in self.model.resolution.settings.items():
+            section, _, step = name.partition(".")
+            if section != "augment":
+                continue
+            if setting.source == "user":
+                mine.add(step)
+            elif not setting.reason.partition(": ")[2].startswith(KEPT_AS_IS):
+                reasons[step] = setting.reason[:1].upper() + setting.reason[1:]
+        self.editor.set_reasons(reasons, mine)
+
     def _update_warnings(self) -> None:
         from studio.engine.augment.advice import augmentation_warnings
 
@@ -408,6 +426,7 @@ class AugmentationPreviewPanel(QWidget):
         classes = list(index.classes) if index is not None else []
         advice = augmentation_warnings(self.model.config.augment, classes, self.colours)
         self.editor.set_warnings(advice)
+        self._update_reasons()
         self.summary.setText(
             f"⚠ {len(advice)} augmentation warning{'s' if len(advice) > 1 else ''} below."
             if advice

@@ -179,6 +179,10 @@ class HyperparameterPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        from studio.qt.panels.preflight import PreflightPanel
+
+        self.preflight = PreflightPanel(model)
+        layout.addWidget(self.preflight)
         layout.addWidget(scroll, 1)
         model.config_changed.connect(self.sync_from_model)
         model.machine_detected.connect(self.sync_from_model)

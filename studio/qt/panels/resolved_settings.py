@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.training.resolve import Resolution
+from studio.engine.training.resolve import KEPT_AS_IS, Resolution
 from studio.qt.project_model import ProjectModel
 
 DECIDED_BY = {"user": "you", "derived": "Studio", "lowered": "the machine"}
@@ -30,6 +30,11 @@ def with_reason(help_text: str, resolution: Resolution, name: str) -> str:
     if setting is None or setting.source == "user":
         return help_text
     return f"{help_text}<br><br><i>{html.escape(setting.reason)}</i>"
+
+
+def _left_alone(name: str, reason: str) -> bool:
+    """An augmentation step Studio kept as the preset has it: not worth a line here."""
+    return name.startswith("augment.") and reason.partition(": ")[2].startswith(KEPT_AS_IS)
 
 
 class ResolvedSettings(QWidget):
@@ -64,8 +69,8 @@ class ResolvedSettings(QWidget):
         resolution = self.model.resolution
         lines = [
             html.escape(s.reason[:1].upper() + s.reason[1:])
-            for s in resolution.settings.values()
-            if s.source != "user"
+            for name, s in resolution.settings.items()
+            if s.source != "user" and not _left_alone(name, s.reason)
         ]
         self.label.setText(
             "<b>Studio chose</b> (a value you set always wins):<br>" + "<br>".join(lines)

@@ -214,20 +214,31 @@ class ResultsPanel(QWidget):
         self.show_run(run_dir)
         return True
 
+    def show_latest(self, store: Any) -> bool:
+        """On opening a project: show its newest run that kept a best model, with the
+        coach's verdict from the run history (a ``RunStore``, or ``None``)."""
+        for record in store.runs() if store is not None else []:
+            run_dir = Path(record.run_dir) if record.run_dir else None
+            if run_dir is not None and (run_dir / "best.safetensors").is_file():
+                self.show_run(run_dir, record.verdict)
+                return True
+        return False
+
     def _choose_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a run folder")
         if folder:
             self.show_run(Path(folder))
 
-    def show_run(self, run_dir: Path) -> None:
-        """Load the run's best model and evaluate it on validation, off the GUI thread."""
+    def show_run(self, run_dir: Path, verdict: str = "") -> None:
+        """Load the run's best model and evaluate it on validation, off the GUI thread;
+        the coach's ``verdict`` as the run history has it, else from its events."""
         self._generation += 1
         generation = self._generation
         self.run_dir, self.run, self.result = Path(run_dir), None, None
         self.marks = _read_marks(self.run_dir)
         from studio.engine.runs.eventlog import coach_verdict
 
-        verdict = coach_verdict(self.run_dir)
+        verdict = verdict or coach_verdict(self.run_dir)
         self.verdict.setText(f"Coach: {verdict}" if verdict else "")
         self.verdict.setVisible(bool(verdict))
         self._set_enabled(False)
