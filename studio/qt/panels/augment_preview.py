@@ -369,9 +369,21 @@ class AugmentationPreviewPanel(QWidget):
             )
 
     # -- model --------------------------------------------------------------------------
+    def reset(self) -> None:
+        """No data: nothing previewed (the tiles of the last images go)."""
+        self.image_path, self.batch, self._shown_key = None, None, None
+        self.captions = []
+        for tile in self.tiles:
+            tile.clear()
+            tile.setToolTip("")
+            tile.setStyleSheet("")
+        self.caption.setText("Add images to preview their augmentation.")
+
     def _dataset_changed(self, index) -> None:
         self.colours = None
         self._next_class = 0
+        if not len(index):
+            self.reset()
         self.image_path = index.paths[0] if len(index) else None
         self._update_warnings()
         self.show_variants()

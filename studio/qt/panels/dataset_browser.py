@@ -111,6 +111,7 @@ class DatasetBrowserPanel(QWidget):
         model.config_changed.connect(self._config_changed)
         model.dataset_changed.connect(self.show_index)
         model.scan_failed.connect(self._scan_failed)
+        model.sources_rejected.connect(lambda _message: self._show_summary(model.index))
 
     def show_index(self, index) -> None:
         self.tree.clear()
@@ -128,16 +129,19 @@ class DatasetBrowserPanel(QWidget):
         if len(index) or index.empty_classes or index.unsupported:
             self._split_key = self._current_split_key()
             self.check.start(index, self.model.config.data, self.model.config.train.seed)
+        self._show_summary(index)
+        self._warn(counts)
+        self._load_thumbnails(index)
+
+    def _show_summary(self, index) -> None:
         sources = ", ".join(Path(p).name for p in self.model.sources)
-        if len(index) == 0:
+        if index is None or len(index) == 0:
             self.summary.setText("No images yet. Drop folders on the window.")
         else:
             self.summary.setText(
                 f"<b>{len(index.classes)} classes</b> · {len(index):,} images<br>"
                 f"<span style='color:gray'>from {sources}</span>"
             )
-        self._warn(counts)
-        self._load_thumbnails(index)
 
     def _warn(self, counts: dict[str, int]) -> None:
         text = ""
@@ -160,7 +164,6 @@ class DatasetBrowserPanel(QWidget):
     # -- health report and grid -------------------------------------------------------------
     def _scan_started(self) -> None:
         self.summary.setText("Scanning folders…")
-        self.last_report, self.split = None, None
 
     def _report_ready(self, report, split) -> None:
         index = self.model.index

@@ -67,6 +67,7 @@ class LabelIssuesPanel(QWidget):
         self._build()
         self.progressed.connect(self._show_progress)
         model.dataset_changed.connect(lambda _index: self.reset())
+        model.project_changed.connect(self.reset)
         model.config_changed.connect(self._refresh_marks)
 
     # -- layout -------------------------------------------------------------------------

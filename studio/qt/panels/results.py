@@ -73,6 +73,8 @@ class ResultsPanel(QWidget):
         self._generation = 0
         self.setAcceptDrops(True)
         self._build()
+        model.project_changed.connect(self.reset)
+        model.dataset_changed.connect(lambda _index: self.reset())
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -213,6 +215,28 @@ class ResultsPanel(QWidget):
             self.csv_button,
         ):
             w.setEnabled(on)
+
+    def reset(self) -> None:
+        """Another project or dataset: no run shown (a job still running is dropped)."""
+        self._generation += 1
+        self.run_dir, self.run, self.result, self.marks = None, None, None, {}
+        self.title.setText("No run yet: train a model, or open a past run.")
+        for label in (self.summary, self.verdict, self.test_label, self.seal_label):
+            label.clear()
+        self.verdict.hide()
+        self.seal_warning.hide()
+        self.export_label.clear()
+        self.metrics.setRowCount(0)
+        self.matrix.result = None
+        self.matrix.table.setRowCount(0)
+        self.matrix.table.setColumnCount(0)
+        self.gallery.clear()
+        self.cam.clear()
+        self.cam.setToolTip("")
+        self.cam.setText("Select an image for its Grad-CAM heat map.")
+        self.predictions.clear()
+        self.learning.set_run(None, None)
+        self._set_enabled(False)
 
     # -- showing a run ------------------------------------------------------------------
     def run_finished(self, event: Any, run_dir: Path | None) -> bool:
