@@ -83,6 +83,12 @@ class Task(QObject):
         not known); thread-safe."""
         self._reported.emit(int(done), int(total), stage)
 
+    def sink(self, event: Any) -> None:
+        """An event sink for the worker: progress events (``CheckProgress``, ``Progress``:
+        anything with ``done`` and ``total``) are reported, the rest ignored; thread-safe."""
+        if hasattr(event, "done") and hasattr(event, "total"):
+            self.report(event.done, event.total, getattr(event, "stage", ""))
+
     def cancel(self) -> None:
         """Ask the worker to stop (its stop token); what it had replaced stays as it was."""
         if self._stop is not None and not self.finished:

@@ -8,7 +8,7 @@ import math
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
-from studio.engine.events import EventSink
+from studio.engine.events import EventSink, Progress
 from studio.engine.training.steps import Stopped, train_step
 
 
@@ -22,7 +22,7 @@ class LrFinding:
 def find_lr(
     config: ProjectConfig,
     token: StopToken | None = None,
-    progress: EventSink | None = None,
+    progress: EventSink | None = None,  # set-up events, then a Progress per step
     start: float = 1e-6,
     end: float = 1.0,
     steps: int = 100,
@@ -45,8 +45,10 @@ def find_lr(
     set_train_mode(run.model)
     batches = iter(run.train_loader)
     for step in range(steps):
-        if token.should_stop():
+        if token is not None and token.should_stop():
             raise Stopped
+        if progress is not None:
+            progress(Progress(stage="", done=step, total=steps))
         try:
             images, targets = next(batches)
         except StopIteration:

@@ -304,6 +304,8 @@ class AugmentationPreviewPanel(QWidget):
             return
         if result is None:  # stopped (the window is closing)
             return
+        if key[0] == "variants" and key[1] != self.image_path:
+            return  # the dataset changed meanwhile: that image is no longer shown
         grid, self.batch = result if isinstance(result, tuple) else (result, None)
         self._show(grid)
         self._shown_key = key

@@ -177,10 +177,16 @@ class LabelIssuesPanel(QWidget):
         self.progress.setRange(0, 0)
         self.status.setText("Reading the images…")
 
+        task = self.model.tasks.track("Finding label issues", token.stop)
+
+        def progressed(event: Any) -> None:
+            self.progressed.emit(event)
+            task.sink(event)
+
         def job() -> Any:
             from studio.engine.results.label_issues import find_label_issues
 
-            return find_label_issues(config, folds, token, self.progressed.emit, cache, quick)
+            return find_label_issues(config, folds, token, progressed, cache, quick)
 
         def done(report: Any) -> None:
             self._finish(generation)
@@ -198,7 +204,7 @@ class LabelIssuesPanel(QWidget):
             self.status.setText(message)
             self.failed.emit(message)
 
-        self.model.tasks.start(job, done, failed, token.stop)
+        self.model.tasks.start(job, done, failed, token.stop, task=task)
 
     def cancel(self) -> None:
         if self._token is not None:

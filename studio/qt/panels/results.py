@@ -274,6 +274,7 @@ class ResultsPanel(QWidget):
         from studio.engine.control import StopToken
 
         token = StopToken()  # closing the window cancels a long evaluation
+        task = self.tasks.track("Evaluating on validation", token.stop)
 
         def job() -> tuple[Any, dict[str, Any], int, bool]:
             from studio.engine.results.evaluation import (
@@ -285,7 +286,7 @@ class ResultsPanel(QWidget):
 
             run = load_run(run_dir, device="auto")  # the GPU when there is one
             with self._lock:
-                result = evaluate_split(run, token=token)
+                result = evaluate_split(run, token=token, progress=task.report)
             return run, result, looks_at_test(run_dir), bool(split_files(run, "test")[0])
 
         def done(out: tuple[Any, dict[str, Any], int, bool]) -> None:
@@ -299,7 +300,9 @@ class ResultsPanel(QWidget):
             self.learning.set_run(self.run_dir, self.run.config)
             self.evaluated.emit(self.result)
 
-        self.tasks.start(job, done, lambda exc: self._failed(exc, generation), token.stop)
+        self.tasks.start(
+            job, done, lambda exc: self._failed(exc, generation), token.stop, task=task
+        )
 
     def _show_result(self, r: dict[str, Any]) -> None:
         name = self.run.model_name if self.run is not None else ""
@@ -498,14 +501,18 @@ class ResultsPanel(QWidget):
         """The held-out test results (computed once per run; every look is counted)."""
         if self.run is None or not self.confirm_unseal():
             return
+        from studio.engine.control import StopToken
+
         run, generation = self.run, self._generation
         self.test_button.setEnabled(False)
+        token = StopToken()
+        task = self.tasks.track("Evaluating on the test set", token.stop)
 
         def job() -> tuple[dict[str, Any], int]:
             from studio.engine.results.evaluation import evaluate_test_split
 
             with self._lock:
-                return evaluate_test_split(run)
+                return evaluate_test_split(run, token, task.report)
 
         def done(out: tuple[dict[str, Any], int]) -> None:
             if generation != self._generation:
@@ -523,7 +530,7 @@ class ResultsPanel(QWidget):
             self.test_button.setEnabled(True)
             self._failed(exc, generation)
 
-        self.tasks.start(job, done, failed)
+        self.tasks.start(job, done, failed, token.stop, task=task)
 
     # -- trying images ------------------------------------------------------------------
     def _choose_images(self) -> None:
@@ -577,11 +584,23 @@ class ResultsPanel(QWidget):
         self.export_button.setEnabled(False)
         self.export_label.setText(f"Exporting {fmt} and verifying it against the app…")
 
+        from studio.engine.control import Stopped, StopToken
+
+        token = StopToken()
+        task = self.tasks.track(f"Exporting {fmt}", token.stop)
+
+        def step(text: str) -> None:
+            """Each export step: stop here when cancelled (nothing is renamed into place
+            before the last step, so a cancelled export leaves nothing)."""
+            if token.should_stop():
+                raise Stopped("export cancelled")
+            task.report(0, 0, text.rstrip("…."))
+
         def job() -> Any:
             from studio.engine.results.export import export
 
             with self._lock:
-                return export(run_dir, fmt, out)
+                return export(run_dir, fmt, out, progress=step)
 
         def done(report: Any) -> None:
             self.export_button.setEnabled(True)
@@ -594,9 +613,12 @@ class ResultsPanel(QWidget):
 
         def failed(exc: Exception) -> None:
             self.export_button.setEnabled(True)
+            if isinstance(exc, Stopped):
+                self.export_label.setText("Export cancelled: nothing was written.")
+                return
             self._failed(exc, generation)
 
-        self.tasks.start(job, done, failed)
+        self.tasks.start(job, done, failed, token.stop, task=task)
 
 
 def _read_marks(run_dir: Path) -> dict[str, str]:
