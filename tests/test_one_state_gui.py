@@ -40,7 +40,7 @@ def assert_nothing_shown(window) -> None:
     plots = window.plots
     assert all(len(s) == 0 for s in plots.series.values()) and plots.ghosts == []
     assert window.banner.isHidden() and not window.banner.active
-    assert window.result_label.text() == ""
+    assert window.result_label.text() == "" and window.progress_label.text() == "Ready"
     results = window.results
     assert results.run_dir is None and results.result is None
     assert results.title.text().startswith("No run yet")

@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         self.browser.report_ready.connect(self._report_ready)
         self.model.scan_failed.connect(self.show_message)
         self.model.sources_rejected.connect(self._sources_rejected)
-        self.model.project_changed.connect(self.result_label.clear)
+        self.model.project_changed.connect(self._forget_run)
         self.train_button.clicked.connect(self.start_training)
         self.stop_button.clicked.connect(self.controller.stop)
         self.controller.run_started.connect(self._run_started)
@@ -311,10 +311,18 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.plots if has_data else self.welcome)
         self.message.hide()
         self.tabs.setTabText(self.tabs.indexOf(self.browser.report), "Data health")
+        self._forget_run()
         if has_data:
             self.statusBar().showMessage(
                 f"{len(index):,} images in {len(index.classes)} classes. Ready to train."
             )
+
+    def _forget_run(self) -> None:
+        """Another project or dataset: the last run's progress and result line go."""
+        if not self.controller.running:
+            self.result_label.clear()
+            self.progress.setValue(0)
+            self.progress_label.setText("Ready")
 
     def _sources_rejected(self, message: str) -> None:
         """Folders that could not be added: say so; the project and panels are unchanged."""
