@@ -149,15 +149,22 @@ class ProjectActions(QObject):
 
     # -- dialogs (tests call the methods below them directly) -----------------------------
     def choose_new(self) -> None:
-        """Ask for a name and a location (:class:`NewProjectDialog`), then :meth:`new`."""
-        loose = self.loose_runs()
-        dialog = NewProjectDialog(self.window, self._project_location(), len(loose))
-        if dialog.exec() == NewProjectDialog.DialogCode.Accepted:
-            folder = dialog.folder()
+        """Ask for a name and a location, then :meth:`new`."""
+        answer = self.ask_new_project()
+        if answer is not None:
+            folder, move_runs = answer
             settings = app_settings()
             settings.setValue("projectLocation", str(folder.parent))
             settings.sync()
-            self.new(folder, move_runs=dialog.move_runs.isChecked())
+            self.new(folder, move_runs=move_runs)
+
+    def ask_new_project(self) -> tuple[Path, bool] | None:
+        """The new project's folder and whether the runs made without a project move into
+        it (:class:`NewProjectDialog`), or ``None``."""
+        dialog = NewProjectDialog(self.window, self._project_location(), len(self.loose_runs()))
+        if dialog.exec() != NewProjectDialog.DialogCode.Accepted:
+            return None
+        return dialog.folder(), dialog.move_runs.isChecked()
 
     def _project_location(self) -> Path:
         saved = app_settings().value("projectLocation", "", type=str)
