@@ -230,6 +230,5 @@ class TaskRunner(QObject):
             self._threads.discard(thread)
             if thread.task is not None:
                 thread.task.end()
-                thread.task.setParent(None)  # gone with its last reference
             if not self.busy:
                 self.idle.emit()
