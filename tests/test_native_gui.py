@@ -105,6 +105,7 @@ def _press(window, keys: str) -> None:
 
 def test_each_listed_shortcut_triggers_its_action(window, qtbot, dataset, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
+    monkeypatch.setattr(window.project, "ask_new_project", lambda: None)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     listed = {name for name, _label, _keys in SHORTCUTS}

@@ -152,7 +152,8 @@ def test_the_default_run_folder_is_studios_never_the_current_directory(
     args = train_args(dataset, tmp_path)
     assert main(args[: args.index("--out")]) == 0
     assert not (tmp_path / "runs").exists()
-    (run,) = (Path(os.environ["STUDIO_HOME"]) / "runs").iterdir()
+    runs = Path(os.environ["STUDIO_HOME"]) / "runs"
+    (run,) = [p for p in runs.iterdir() if p.is_dir()]  # beside it: the history of such runs
     assert f"Run folder: {run}" in capsys.readouterr().out and (run / files.BEST).is_file()
 
 

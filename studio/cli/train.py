@@ -323,8 +323,9 @@ def run_training(
 ) -> int:
     """Train headless through a :class:`RunSession` into ``run_dir`` (default: a new folder
     in Studio's runs folder, or the project's ``runs/``), recorded in ``project``'s history
-    when given; readable progress, Ctrl-C stops after the batch. ``notices`` (the resolver's, e.g.
-    lowered workers) are sent first."""
+    when given, else a run in Studio's runs folder in that folder's (the window lists it and
+    can move it into a project); readable progress, Ctrl-C stops after the batch.
+    ``notices`` (the resolver's, e.g. lowered workers) are sent first."""
     from studio.engine.control import StopToken
     from studio.engine.events import Event, RunFinished, RunStatus
     from studio.engine.runs import files
@@ -334,7 +335,7 @@ def run_training(
         config,
         run_dir,
         runs_root=None if project else files.runs_root(),
-        project=project,
+        project=project or (files.runs_root() if run_dir is None else None),
         resume=resume,
         notices=notices,
     )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -39,20 +38,10 @@ from studio.qt.panels.results import ResultsPanel
 from studio.qt.panels.welcome import WelcomePanel
 from studio.qt.project_actions import ProjectActions
 from studio.qt.project_model import ProjectModel
+from studio.qt.task_progress import TaskProgress
 from studio.qt.training_controller import TrainingController
 from studio.qt.widgets import guard_wheel
 from studio.resources import sample_dataset
-
-
-def runs_root() -> Path:
-    """Where GUI runs are saved: ``$STUDIO_HOME/runs`` or the platform's app-data folder."""
-    home = os.environ.get("STUDIO_HOME")
-    base = (
-        Path(home)
-        if home
-        else Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
-    )
-    return base / "runs"
 
 
 def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
@@ -138,7 +127,7 @@ class MainWindow(QMainWindow):
         self.message.setWordWrap(True)
         self.message.hide()
         self.welcome = WelcomePanel()
-        self.plots = TrainingPlots()
+        self.plots = TrainingPlots(self.model)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.plots)
@@ -221,6 +210,8 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.device_label = _named(QLabel("Device: detecting…"), "deviceLabel", "Device")
         self.device_label.setToolTip("Where training runs. A GPU is used when there is one.")
+        self.task_progress = TaskProgress(self.model.tasks)  # scans, checks, evaluations…
+        self.statusBar().addPermanentWidget(self.task_progress)
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().showMessage("Drop image folders on the window to begin.")
 
@@ -236,6 +227,8 @@ class MainWindow(QMainWindow):
         self.model.dataset_changed.connect(self._dataset_changed)
         self.browser.report_ready.connect(self._report_ready)
         self.model.scan_failed.connect(self.show_message)
+        self.model.sources_rejected.connect(self._sources_rejected)
+        self.model.project_changed.connect(self._forget_run)
         self.train_button.clicked.connect(self.start_training)
         self.stop_button.clicked.connect(self.controller.stop)
         self.controller.run_started.connect(self._run_started)
@@ -302,8 +295,7 @@ class MainWindow(QMainWindow):
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:
         self.stack.setCurrentWidget(self.plots)  # laid out now, not in the burst after the scan
-        self.model.add_sources(folders)
-        self.statusBar().showMessage(f"Scanning {', '.join(f.name for f in folders)}…")
+        self.model.add_sources(folders)  # the status bar's task progress shows the scan
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of images")
@@ -340,10 +332,26 @@ class MainWindow(QMainWindow):
         has_data = len(index) > 0
         self.stack.setCurrentWidget(self.plots if has_data else self.welcome)
         self.message.hide()
+        self.tabs.setTabText(self.tabs.indexOf(self.browser.report), "Data health")
+        self._forget_run()
         if has_data:
             self.statusBar().showMessage(
                 f"{len(index):,} images in {len(index.classes)} classes. Ready to train."
             )
+
+    def _forget_run(self) -> None:
+        """Another project or dataset: the last run's progress and result line go."""
+        if not self.controller.running:
+            self.result_label.clear()
+            self.progress.setValue(0)
+            self.progress_label.setText("Ready")
+
+    def _sources_rejected(self, message: str) -> None:
+        """Folders that could not be added: say so; the project and panels are unchanged."""
+        has_data = self.model.index is not None and len(self.model.index) > 0
+        self.stack.setCurrentWidget(self.plots if has_data else self.welcome)
+        self.statusBar().showMessage(message, 15_000)
+        self.show_message(message)
 
     def _report_ready(self, report) -> None:
         found = len(report.problems)
@@ -373,11 +381,12 @@ class MainWindow(QMainWindow):
         resolution = self.model.resolution  # what the CLI would run for the same choices
         session = self.controller.start(
             resolution.config,
-            runs_root=self.project.runs_folder() or runs_root(),
-            project=self.project.folder,
+            runs_root=self.project.runs_folder(),
+            project=self.project.history_folder(),
             notices=resolution.notices,  # e.g. loader workers lowered to what fits
         )
         self.last_run_dir = session.run_dir
+        self.plots.run_name = session.run_dir.name  # names its curves when compared later
         self._set_training(True)
 
     def resume_training(self, run_dir: Path | None = None) -> None:
@@ -405,8 +414,9 @@ class MainWindow(QMainWindow):
         for event in past:
             self.plots.add_epoch(event)
         self.last_run_dir = run_dir
+        self.plots.run_name = run_dir.name
         self.progress_label.setText("Resuming…")
-        self.controller.start(config, run_dir, resume=True, project=self.project.folder)
+        self.controller.start(config, run_dir, resume=True, project=self.project.history_folder())
         self._set_training(True)
 
     def _pause_toggled(self, paused: bool) -> None:

@@ -3,7 +3,8 @@ unsaved mark, the close question, and the Runs tab over the project's history (e
 :class:`~studio.engine.training.session.RunSession` records itself there).
 
 Everything lives here so the main window only creates one :class:`ProjectActions`. Without an
-open project the window works as before (runs go under ``runs_root()``, nothing is recorded).
+open project runs go under the engine's ``files.runs_root()`` and are recorded in a history
+there, listed in the Runs tab; File → New project can move them into the new project.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from studio.config.io import (
     relocate,
     save_project,
 )
-from studio.engine.runs.store import RunStore
+from studio.engine.events import RunStatus
+from studio.engine.runs import files
+from studio.engine.runs.store import RunStore, move_run
 from studio.errors import StudioError
+from studio.qt.new_project_dialog import NewProjectDialog
 from studio.qt.panels.runs import RunsPanel
 
 AUTOSAVE_MS = 1500
@@ -66,6 +70,8 @@ class ProjectActions(QObject):
         self._timer.setInterval(AUTOSAVE_MS)
         self._timer.timeout.connect(self.autosave_now)
         self.runs = RunsPanel(lambda: self.store, tasks=self.model.tasks)
+        self.runs.loose = True  # no project yet: the runs made without one
+        self.runs.refresh()
         self.runs.train_again_requested.connect(self.load_run_settings)
         self.runs.resume_requested.connect(window.resume_training)
         window.tabs.addTab(self.runs, "Runs")
@@ -143,9 +149,31 @@ class ProjectActions(QObject):
 
     # -- dialogs (tests call the methods below them directly) -----------------------------
     def choose_new(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "New project: pick an empty folder")
-        if folder:
-            self.new(Path(folder))
+        """Ask for a name and a location, then :meth:`new`."""
+        answer = self.ask_new_project()
+        if answer is not None:
+            folder, move_runs = answer
+            settings = app_settings()
+            settings.setValue("projectLocation", str(folder.parent))
+            settings.sync()
+            self.new(folder, move_runs=move_runs)
+
+    def ask_new_project(self) -> tuple[Path, bool] | None:
+        """The new project's folder and whether the runs made without a project move into
+        it (:class:`NewProjectDialog`), or ``None``."""
+        dialog = NewProjectDialog(self.window, self._project_location(), len(self.loose_runs()))
+        if dialog.exec() != NewProjectDialog.DialogCode.Accepted:
+            return None
+        return dialog.folder(), dialog.move_runs.isChecked()
+
+    def _project_location(self) -> Path:
+        saved = app_settings().value("projectLocation", "", type=str)
+        if saved:
+            return Path(saved)
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        return Path(documents or Path.home()) / "Studio projects"
 
     def choose_open(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.window, "Open a Studio project folder")
@@ -198,10 +226,11 @@ class ProjectActions(QObject):
 
     @property
     def store(self) -> RunStore | None:
-        """The open project's run history (opened on first use; none once shut down)."""
-        if self._store is None and self.folder is not None and not self._shut:
+        """The run history shown: the open project's, else that of the runs made without a
+        project (opened on first use; none once shut down)."""
+        if self._store is None and not self._shut:
             try:
-                self._store = RunStore(self.folder)
+                self._store = RunStore(self.history_folder())
             except StudioError as exc:
                 self.window.show_message(str(exc))
                 return None
@@ -213,20 +242,67 @@ class ProjectActions(QObject):
                 )
         return self._store
 
-    def runs_folder(self) -> Path | None:
-        """Where the window's runs go: ``<project>/runs``, or ``None`` without a project."""
-        return self.folder / "runs" if self.folder else None
+    def runs_folder(self) -> Path:
+        """Where the window's runs go: ``<project>/runs``, else the engine's runs folder."""
+        return self.folder / "runs" if self.folder else files.runs_root()
 
-    def new(self, folder: Path) -> bool:
-        """A fresh project with default settings in ``folder``."""
+    def history_folder(self) -> Path:
+        """Whose run history records the window's runs: the project's, else the runs folder's
+        own (runs made without a project)."""
+        return self.folder if self.folder else files.runs_root()
+
+    def loose_runs(self) -> list[int]:
+        """Ids of the runs made without a project that have ended (they can move)."""
+        if self.folder is not None or self._shut:
+            return []
+        try:
+            with RunStore(files.runs_root()) as store:
+                return [r.id for r in store.runs() if r.status != RunStatus.RUNNING]
+        except StudioError:
+            return []
+
+    def new(self, folder: Path, move_runs: bool = False) -> bool:
+        """A new project in ``folder`` (made when missing) that keeps the loaded images and
+        settings; ``move_runs`` moves the runs made without a project into it."""
+        folder = Path(os.path.abspath(folder))
         if is_project(folder):
             self.window.show_message(
                 f"{folder} already holds a project: use File → Open project to open it."
             )
             return False
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            self.window.show_message(
+                f"{folder} is not empty: choose a new name or an empty folder for the project."
+            )
+            return False
         if not self._may_leave():
             return False
-        return self._switch(folder, ProjectConfig(), save=True)
+        loose = self.loose_runs() if move_runs else []
+        if not self._switch(folder, self.model.config, save=True, keep_config=True):
+            return False
+        if loose:
+            self._move_loose_runs(loose)
+        if self.model.index is None:
+            self.model.rescan()  # nothing scanned yet: the panels learn there is no data
+        return True
+
+    def _move_loose_runs(self, ids: list[int]) -> None:
+        moved = 0
+        try:
+            with RunStore(files.runs_root()) as loose:
+                target = self.store
+                if target is None:
+                    return
+                for run_id in ids:
+                    move_run(loose, run_id, target, self.runs_folder())
+                    moved += 1
+        except StudioError as exc:
+            self.window.show_message(f"Moved {moved} of {len(ids)} runs: {exc}")
+        self.runs.refresh()
+        if moved:
+            self.window.statusBar().showMessage(
+                f"Moved {moved} run{'s' if moved > 1 else ''} into {self.name}."
+            )
 
     def open(self, folder: Path) -> bool:
         """Open a project; a broken file shows one line and leaves the window as it was."""
@@ -305,7 +381,9 @@ class ProjectActions(QObject):
             self.apply_config(config)
         self._set_dirty(False)
         self._remember(folder)
+        self.runs.loose = False
         self.runs.refresh()
+        self.model.project_changed.emit()  # every panel drops what it showed of the last one
         self.project_changed.emit()
         return True
 

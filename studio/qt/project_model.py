@@ -24,10 +24,14 @@ class ProjectModel(QObject):
     a run uses. Signals (all on the GUI thread): ``config_changed()`` after any edit,
     ``machine_detected()`` once the machine is known (the resolution, not necessarily the
     config, changes), ``scan_started()``,
-    ``dataset_changed(index)`` with a ``DatasetIndex`` once folders are scanned, and
-    ``scan_failed(message)``. ``facts`` is what the resolver follows of the data (class
-    counts, image sizes, colours), read on the scan's worker; ``facts_changed()`` follows
-    ``dataset_changed`` once the settings have been derived from them.
+    ``dataset_changed(index)`` with a ``DatasetIndex`` once folders are scanned (empty
+    after a failed scan), ``scan_failed(message)``, ``sources_rejected(message)`` when folders
+    being added held no images, could not be read or their scan was cancelled (the project
+    and what the panels show stay as they were), and ``project_changed()`` after another
+    project replaced this one (new, open): every panel drops what it showed of the last.
+    ``facts`` is what the resolver follows of the data (class counts, image sizes, colours),
+    read on the scan's worker; ``facts_changed()`` follows ``dataset_changed`` once the
+    settings have been derived from them.
     """
 
     config_changed = Signal()
@@ -36,6 +40,8 @@ class ProjectModel(QObject):
     dataset_changed = Signal(object)
     scan_failed = Signal(str)
     facts_changed = Signal()
+    sources_rejected = Signal(str)
+    project_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +54,8 @@ class ProjectModel(QObject):
         self.digests: dict[Path, str] = {}
         self.tasks = TaskRunner(self)
         self._scan_generation = 0
+        self._scan_token: Any = None  # the running scan's StopToken
+        self._adding: list[Path] = []  # folders the running scan may add to the project
 
     # -- config -------------------------------------------------------------------------
     @property
@@ -136,14 +144,14 @@ class ProjectModel(QObject):
         return list(self.config.data.sources)
 
     def add_sources(self, folders: list[Path]) -> None:
-        """Add folders (duplicates ignored) and rescan everything in the background."""
-        merged = self.sources
+        """Add folders (duplicates ignored) and rescan everything in the background. The
+        folders join the project only once the scan found images in them; otherwise
+        ``sources_rejected(message)`` says why and nothing changes."""
+        added = [*self._adding]
         for folder in folders:
-            if folder not in merged:
-                merged.append(folder)
-        self.config.data.sources = merged
-        self.config_changed.emit()
-        self.rescan()
+            if folder not in self.sources and folder not in added:
+                added.append(folder)
+        self._scan([*self.sources, *added], added)
 
     def clear_sources(self) -> None:
         self.config.data.sources = []
@@ -153,33 +161,78 @@ class ProjectModel(QObject):
     def rescan(self) -> None:
         """Scan the folders on a worker, and read there what the resolver follows of the
         data; the settings that follow it are derived again (the user's stay)."""
+        self._scan(self.sources, [])
+
+    def _scan(self, sources: list[Path], added: list[Path]) -> None:
+        """Scan ``sources`` on a worker, tracked (progress, Cancel); the latest request wins.
+        ``added`` are the folders not yet in the project, kept only when they hold images."""
+        from studio.engine.control import Stopped, StopToken
+
+        if self._scan_token is not None:
+            self._scan_token.stop()  # a newer request replaces it
         self._scan_generation += 1
         generation = self._scan_generation
-        sources, edits = self.sources, self.config.data.model_copy(deep=True)
-
+        token = self._scan_token = StopToken()
+        self._adding = list(added)
+        edits = self.config.data.model_copy(deep=True)
+        task = self.tasks.track("Scanning folders", token.stop)
         self.scan_started.emit()
 
         def scan() -> Any:
             from studio.engine.data.index import Edits, scan_folders
             from studio.engine.training.data_facts import data_facts
 
-            index = scan_folders(sources)
+            index = scan_folders(sources, token, task.report)
             return index, data_facts(Edits.of(edits).apply(index)) if len(index) else None
 
         def done(result: Any) -> None:
-            if generation == self._scan_generation:  # latest request wins
-                index, facts = result
-                self.index, self.digests = index, {}
-                self.dataset_changed.emit(index)
-                self.facts = facts
-                before = self._config.model_copy(deep=True)
-                self._resolve(latest=set())
-                if self._config != before:
-                    self.config_changed.emit()
-                self.facts_changed.emit()
+            if generation != self._scan_generation:  # latest request wins
+                return
+            index, facts = result
+            self._scan_token, self._adding = None, []
+            empty = [f for f in added if not _holds_images(index, f)]
+            if added and len(empty) == len(added):
+                self.sources_rejected.emit(_no_images(empty[0]))
+                return
+            if added:
+                self.config.data.sources = [s for s in sources if s not in empty]
+                self.config_changed.emit()
+            self.index, self.digests = index, {}
+            self.dataset_changed.emit(index)
+            self.facts = facts
+            before = self._config.model_copy(deep=True)
+            self._resolve(latest=set())
+            if self._config != before:
+                self.config_changed.emit()
+            self.facts_changed.emit()
+            if empty:
+                self.sources_rejected.emit(_no_images(empty[0]))
 
         def failed(exc: Exception) -> None:
-            if generation == self._scan_generation:
-                self.scan_failed.emit(str(exc))
+            if generation != self._scan_generation:
+                return
+            self._scan_token, self._adding = None, []
+            if isinstance(exc, Stopped):
+                message = "Scan cancelled: the dataset is as it was."
+            else:
+                message = f"{exc} — pick a folder of class folders."
+            if added:  # the project keeps its folders and what was shown
+                self.sources_rejected.emit(message)
+                return
+            from studio.engine.data.index import DatasetIndex
 
-        self.tasks.start(scan, done, failed)
+            self.index, self.digests = DatasetIndex(classes=[], paths=[], labels=[]), {}
+            self.facts = None
+            self.dataset_changed.emit(self.index)  # nothing of the folders read before stays
+            self.scan_failed.emit(message)
+
+        self.tasks.start(scan, done, failed, token.stop, task=task)
+
+
+def _holds_images(index: Any, folder: Path) -> bool:
+    root = Path(folder).expanduser()
+    return any(p.is_relative_to(root) for p in index.paths)
+
+
+def _no_images(folder: Path) -> str:
+    return f"No images found in {folder} — pick a folder of class folders."

@@ -15,11 +15,11 @@ import dataclasses
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from studio.engine.control import StopToken
+from studio.engine.control import Stopped, StopToken
 from studio.engine.data.images import is_image_file, is_unsupported_image, probe
 from studio.errors import StudioError
 
@@ -73,22 +73,36 @@ class DatasetIndex:
         return len(self.paths)
 
 
-def scan_folders(folders: Iterable[str | Path]) -> DatasetIndex:
-    """Index the images under ``folders`` (see the module docstring for the layouts)."""
+def scan_folders(
+    folders: Iterable[str | Path],
+    token: StopToken | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DatasetIndex:
+    """Index the images under ``folders`` (see the module docstring for the layouts).
+    ``progress(done, total)`` counts class folders read; ``token`` may stop the scan between
+    folders (raises :class:`~studio.engine.control.Stopped`)."""
     by_class: dict[str, list[tuple[Path, str]]] = {}
     class_dirs: dict[str, list[Path]] = {}
     seen_files: set[tuple[int, int]] = set()
     unsupported: list[Path] = []
+    found: list[tuple[str, str, Path]] = []
     for folder in folders:
         root = Path(folder).expanduser()
         _require_readable(root)
-        for split, name, directory in _class_folders(root):
-            files = by_class.setdefault(name, [])
-            class_dirs.setdefault(name, []).append(directory)
-            for path, key in _walk_images(directory, unsupported):
-                if key not in seen_files:
-                    seen_files.add(key)
-                    files.append((path, split))
+        found.extend(_class_folders(root))
+    for done, (split, name, directory) in enumerate(found):
+        if token is not None and token.should_stop():
+            raise Stopped("scan cancelled")
+        if progress is not None:
+            progress(done, len(found))
+        files = by_class.setdefault(name, [])
+        class_dirs.setdefault(name, []).append(directory)
+        for path, key in _walk_images(directory, unsupported):
+            if key not in seen_files:
+                seen_files.add(key)
+                files.append((path, split))
+    if progress is not None:
+        progress(len(found), len(found))
     classes = sorted(name for name, files in by_class.items() if files)
     paths: list[Path] = []
     labels: list[int] = []

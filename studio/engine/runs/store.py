@@ -362,6 +362,48 @@ class RunStore:
             if run_dir.is_relative_to(self.folder.resolve()) and run_dir != self.folder.resolve():
                 shutil.rmtree(run_dir, ignore_errors=True)
 
+    def _insert(
+        self,
+        record: RunRecord,
+        run_dir: Path | None,
+        artifacts: dict[str, str],
+        epochs: list[dict[str, float]],
+    ) -> int:
+        """Add another history's run as it is (see :func:`move_run`); its new id."""
+        with self._tx():
+            cursor = self._db.execute(
+                "INSERT INTO runs (name, status, started_at, ended_at, duration, config, split, "
+                "device, model, best_epoch, best_metrics, versions, notes, message, run_dir, "
+                "artifacts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.name,
+                    record.status,
+                    record.started_at,
+                    record.ended_at,
+                    record.duration,
+                    json.dumps(record.config),
+                    json.dumps(record.split),
+                    record.device,
+                    record.model,
+                    record.best_epoch,
+                    json.dumps(record.best_metrics),
+                    json.dumps(record.versions),
+                    record.notes,
+                    record.message,
+                    str(run_dir or ""),
+                    json.dumps(artifacts),
+                ),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            for row in epochs:
+                values = [row.get(k) for k in METRICS]
+                self._db.execute(
+                    f"INSERT INTO epochs (run_id, epoch, {', '.join(METRICS)}) "
+                    f"VALUES (?, ?, {', '.join('?' * len(METRICS))})",
+                    (run_id, row["epoch"], *values),
+                )
+        return run_id
+
     # -- reading ---------------------------------------------------------------------------
     def runs(self) -> list[RunRecord]:
         """Every run, newest first."""
@@ -416,6 +458,38 @@ class RunStore:
     def check(self) -> str:
         """SQLite's integrity check: ``"ok"`` for a healthy database."""
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def move_run(source: RunStore, run_id: int, target: RunStore, runs_dir: Path) -> int:
+    """Move a finished (or stopped, failed, interrupted) run with its epochs and its run
+    folder from ``source``'s history into ``target``'s, its folder into ``runs_dir``; returns
+    its id there. The folder moves first: when that fails nothing has changed."""
+    record = source.get(run_id)
+    if record is None:
+        raise StudioError(f"no run {run_id} in {source.path}")
+    if record.status == RunStatus.RUNNING:
+        raise StudioError(f"{record.name} is still running: move it once it has ended")
+    old_dir = Path(record.run_dir) if record.run_dir else None
+    new_dir = old_dir
+    if old_dir is not None and old_dir.is_dir():
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        new_dir = runs_dir / old_dir.name
+        n = 2
+        while new_dir.exists():
+            new_dir, n = runs_dir / f"{old_dir.name}-{n}", n + 1
+        try:
+            shutil.move(old_dir, new_dir)
+        except OSError as exc:
+            raise StudioError(f"cannot move {old_dir} to {runs_dir}: {exc}") from None
+    artifacts = {
+        key: str(new_dir / Path(value).relative_to(old_dir))
+        if old_dir is not None and new_dir is not None and Path(value).is_relative_to(old_dir)
+        else value
+        for key, value in record.artifacts.items()
+    }
+    new_id = target._insert(record, new_dir, artifacts, source.epochs(run_id))
+    source.delete(run_id, with_files=False)
+    return new_id
 
 
 class _Transaction:

@@ -10,7 +10,7 @@ from typing import Any
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
-from studio.engine.events import EventSink
+from studio.engine.events import EventSink, Progress
 from studio.engine.training.steps import Stopped, train_step
 
 
@@ -24,7 +24,7 @@ class LrFinding:
 def find_lr(
     config: ProjectConfig,
     token: StopToken | None = None,
-    progress: EventSink | None = None,
+    progress: EventSink | None = None,  # set-up events, then a Progress per step
     start: float = 1e-6,
     end: float = 1.0,
     steps: int = 100,
@@ -43,7 +43,7 @@ def find_lr(
         while True:
             yield from run.train_loader
 
-    return sweep(run, batches(), token, start, end, steps)
+    return sweep(run, batches(), token, start, end, steps, progress)
 
 
 def sweep(
@@ -53,6 +53,7 @@ def sweep(
     start: float = 1e-6,
     end: float = 1.0,
     steps: int = 100,
+    progress: EventSink | None = None,
 ) -> LrFinding:
     """The sweep itself on a prepared ``run`` (its weights change), one batch of
     ``batches`` a step, the rate rising from ``start`` to ``end``; each parameter group
@@ -68,6 +69,8 @@ def sweep(
     for step, (images, targets) in zip(range(steps), batches, strict=False):
         if token.should_stop():
             raise Stopped
+        if progress is not None:
+            progress(Progress(stage="", done=step, total=steps))
         lr = start * gamma**step
         for group, factor in zip(run.optimizer.param_groups, factors, strict=True):
             group["lr"] = lr * factor

@@ -309,6 +309,8 @@ class AugmentationPreviewPanel(QWidget):
             return
         if result is None:  # stopped (the window is closing)
             return
+        if key[0] == "variants" and key[1] != self.image_path:
+            return  # the dataset changed meanwhile: that image is no longer shown
         grid, self.batch = result if isinstance(result, tuple) else (result, None)
         self._show(grid)
         self._shown_key = key
@@ -374,9 +376,21 @@ class AugmentationPreviewPanel(QWidget):
             )
 
     # -- model --------------------------------------------------------------------------
+    def reset(self) -> None:
+        """No data: nothing previewed (the tiles of the last images go)."""
+        self.image_path, self.batch, self._shown_key = None, None, None
+        self.captions = []
+        for tile in self.tiles:
+            tile.clear()
+            tile.setToolTip("")
+            tile.setStyleSheet("")
+        self.caption.setText("Add images to preview their augmentation.")
+
     def _dataset_changed(self, index) -> None:
         self.colours = None
         self._next_class = 0
+        if not len(index):
+            self.reset()
         self.image_path = index.paths[0] if len(index) else None
         self._update_warnings()
         self.show_variants()

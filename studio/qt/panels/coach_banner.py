@@ -90,6 +90,8 @@ class CoachBanner(QFrame):
         layout.addLayout(row)
         layout.addWidget(self.outcome)
         self.hide()
+        model.project_changed.connect(self.clear)  # its advice was about the last project
+        model.dataset_changed.connect(lambda _index: self.clear())
 
     @property
     def signal(self) -> str | None:
@@ -103,6 +105,11 @@ class CoachBanner(QFrame):
         self.stopped_early = False
         self.outcome.clear()
         self.hide()
+
+    def clear(self) -> None:
+        """Another project or dataset: the advice about the last one goes."""
+        self.reset()
+        self.training = False
 
     def show_diagnosis(self, event, training: bool) -> None:
         """Add an ``overfitting_detected`` or ``training_warning`` event to the list."""

@@ -114,6 +114,7 @@ class DatasetBrowserPanel(QWidget):
         model.config_changed.connect(self._config_changed)
         model.dataset_changed.connect(self.show_index)
         model.scan_failed.connect(self._scan_failed)
+        model.sources_rejected.connect(lambda _message: self._show_summary(model.index))
 
     def show_index(self, index) -> None:
         self.tree.clear()
@@ -132,17 +133,20 @@ class DatasetBrowserPanel(QWidget):
         if len(index) or index.empty_classes or index.unsupported:
             self._split_key = self._current_split_key()
             self.check.start(index, self.model.config.data, self.model.config.train.seed)
+        self._show_summary(index)
+        self._warn(counts)
+        self._load_thumbnails(index)
+
+    def _show_summary(self, index) -> None:
         sources = ", ".join(Path(p).name for p in self.model.sources)
         self._sources = sources
-        if len(index) == 0:
+        if index is None or len(index) == 0:
             self.summary.setText("No images yet. Drop folders on the window.")
         else:
             self.summary.setText(
                 f"<b>{len(index.classes)} classes</b> · {len(index):,} files found, "
                 f"checking…<br><span style='color:gray'>from {sources}</span>"
             )
-        self._warn(counts)
-        self._load_thumbnails(index)
 
     def _warn(self, counts: dict[str, int]) -> None:
         text = ""
@@ -165,7 +169,6 @@ class DatasetBrowserPanel(QWidget):
     # -- health report and grid -------------------------------------------------------------
     def _scan_started(self) -> None:
         self.summary.setText("Scanning folders…")
-        self.last_report, self.split = None, None
 
     def _report_ready(self, report, split) -> None:
         index = self.model.index

@@ -76,6 +76,7 @@ class HealthCheck(QObject):
         generation, token = self.generation, StopToken()
         self.token = token
         data = data_config.model_copy(deep=True)  # the worker never reads a live config
+        task = self.tasks.track("Checking data health", token.stop)
 
         def work() -> tuple[HealthReport, DataSplit | None]:
             from studio.engine.data.health import check_health
@@ -85,6 +86,7 @@ class HealthCheck(QObject):
             def sink(event: Any) -> None:
                 if isinstance(event, CheckProgress):
                     self._progress.emit(event.done, event.total)
+                    task.report(event.done, event.total)
 
             report = check_health(index, sink, token)
             if report.cancelled:
@@ -101,7 +103,7 @@ class HealthCheck(QObject):
             if generation == self.generation:
                 self.token = None
 
-        self.tasks.start(work, done, failed, stop=token.stop)
+        self.tasks.start(work, done, failed, stop=token.stop, task=task)
 
     def resplit(
         self,

@@ -286,12 +286,14 @@ class HyperparameterPanel(QWidget):
         self.find_button.setEnabled(False)
         self.lr_note.setText("Sweeping the learning rate…")
 
+        task = self.model.tasks.track("Finding a learning rate", token.stop)
+
         def sweep():
             from studio.engine.training.lr_finder import find_lr
 
-            return find_lr(config, token)
+            return find_lr(config, token, task.sink)
 
-        self.model.tasks.start(sweep, self._found, self._finder_failed, stop=token.stop)
+        self.model.tasks.start(sweep, self._found, self._finder_failed, token.stop, task=task)
 
     def _found(self, finding) -> None:
         self.finding = finding

@@ -67,6 +67,7 @@ class LabelIssuesPanel(QWidget):
         self._build()
         self.progressed.connect(self._show_progress)
         model.dataset_changed.connect(lambda _index: self.reset())
+        model.project_changed.connect(self.reset)
         model.config_changed.connect(self._refresh_marks)
 
     # -- layout -------------------------------------------------------------------------
@@ -176,10 +177,16 @@ class LabelIssuesPanel(QWidget):
         self.progress.setRange(0, 0)
         self.status.setText("Reading the images…")
 
+        task = self.model.tasks.track("Finding label issues", token.stop)
+
+        def progressed(event: Any) -> None:
+            self.progressed.emit(event)
+            task.sink(event)
+
         def job() -> Any:
             from studio.engine.results.label_issues import find_label_issues
 
-            return find_label_issues(config, folds, token, self.progressed.emit, cache, quick)
+            return find_label_issues(config, folds, token, progressed, cache, quick)
 
         def done(report: Any) -> None:
             self._finish(generation)
@@ -197,7 +204,7 @@ class LabelIssuesPanel(QWidget):
             self.status.setText(message)
             self.failed.emit(message)
 
-        self.model.tasks.start(job, done, failed, token.stop)
+        self.model.tasks.start(job, done, failed, token.stop, task=task)
 
     def cancel(self) -> None:
         if self._token is not None:

@@ -13,14 +13,22 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 TRAIN_COLOR = "#3b82f6"
 VAL_COLOR = "#f97316"
 DIVERGENCE_COLOR = (239, 68, 68, 40)
 REFRESH_MS = 50  # 20 Hz
 SMOOTHING = 0.9  # exponential moving average of the per-batch training values
-GHOSTS = 3  # earlier runs kept faintly on the plots
+GHOSTS = 3  # earlier runs of this project that "Compare with previous runs" can show
 MAX_DRAWN = 2000  # the smoothed batch curve is decimated to about this many points
 TITLES = {"loss": ("Loss", "lower is better"), "accuracy": ("Accuracy (%)", "higher is better")}
 
@@ -67,7 +75,10 @@ class Series:
 class TrainingPlots(QWidget):
     """Two plots (``lossPlot``, ``accuracyPlot``), each with train and validation per-epoch
     curves, a faint smoothed per-batch training curve, a best-epoch marker, a shaded
-    divergence region, hover read-outs and faint curves of earlier runs.
+    divergence region and hover read-outs. The validation curves of this project's earlier
+    runs (``run_name`` names each) are drawn only with "Compare with previous runs" on,
+    labelled in the legend. Given the project ``model``, the plots empty when the project or
+    the dataset changes (not during a run).
 
     ``refreshed()`` fires on the GUI thread after each redraw.
     """
@@ -75,8 +86,9 @@ class TrainingPlots(QWidget):
     KINDS = ("loss", "accuracy")
     refreshed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, model=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.run_name = ""  # the run being drawn (the window names it once started)
         self.series = {
             (kind, part): Series() for kind in self.KINDS for part in ("train", "val", "batch")
         }
@@ -85,7 +97,7 @@ class TrainingPlots(QWidget):
         self.best_lines: dict[str, object] = {}
         self.best_markers: dict[str, object] = {}
         self.regions: dict[str, object] = {}
-        self.ghosts: list[dict[str, object]] = []
+        self.ghosts: list[tuple[str, dict[str, object]]] = []  # (run name, curve per plot)
         self.best_epoch: int | None = None
         self.divergence: tuple[int, int] | None = None
         self.epochs = 0
@@ -105,6 +117,9 @@ class TrainingPlots(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        if model is not None:
+            model.project_changed.connect(self.clear)
+            model.dataset_changed.connect(lambda _index: self.clear())
 
     def _toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -115,6 +130,14 @@ class TrainingPlots(QWidget):
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)  # wraps rather than widening the window at 125-200 %
         bar.addWidget(self.hint, 1)
+        self.compare = QCheckBox("Compare with previous runs")
+        self.compare.setObjectName("comparePreviousRunsToggle")
+        self.compare.setToolTip(
+            "Also draw the validation curves of this project's last runs, named in the legend."
+        )
+        self.compare.setEnabled(False)
+        self.compare.toggled.connect(self._show_ghosts)
+        bar.addWidget(self.compare)
         for name, text, tip, slot in (
             ("resetZoomButton", "Reset view", "Fit the plots to the data again.", self.reset_view),
             ("savePlotsButton", "Save PNG…", "Save both plots as a picture.", self._ask_png),
@@ -199,10 +222,34 @@ class TrainingPlots(QWidget):
         self.refresh()
 
     # -- data in ------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        """Whether a run is being drawn (between :meth:`reset` and :meth:`finish`)."""
+        return self._timer.isActive()
+
+    def clear(self) -> None:
+        """Another project or dataset: no curves, none of the earlier runs kept. A run
+        being drawn keeps its curves."""
+        if self.live:
+            return
+        for _name, items in self.ghosts:
+            for kind, item in items.items():
+                self._drop_ghost_item(kind, item)
+        self.ghosts.clear()
+        self.compare.setEnabled(False)
+        self.run_name = ""
+        self._clear_series()
+        self.refresh()
+
     def reset(self, epochs: int = 0) -> None:
-        """Start a new run; the previous run's validation curves stay on as faint ghosts."""
+        """Start a new run; the previous run's validation curves are kept for comparing."""
         if len(self.series[("loss", "val")]) and self.built:
             self._keep_ghost()
+        self._clear_series(epochs)
+        self._timer.start()
+        self.refresh()
+
+    def _clear_series(self, epochs: int = 0) -> None:
         for series in self.series.values():
             series.clear()
         self._smoothed = {"loss": None, "accuracy": None}
@@ -212,8 +259,6 @@ class TrainingPlots(QWidget):
         self.epochs = epochs
         self._follow = True
         self._dirty = True
-        self._timer.start()
-        self.refresh()
 
     def add_batches(self, events) -> None:
         for event in events:
@@ -337,20 +382,49 @@ class TrainingPlots(QWidget):
         label.setVisible(True)
 
     def _keep_ghost(self) -> None:
+        """Keep the finished run's validation curves, named, for "Compare with previous
+        runs" (the oldest go beyond :data:`GHOSTS`)."""
         import pyqtgraph as pg
 
-        ghost: dict[str, object] = {}
+        name = self.run_name or f"run {len(self.ghosts) + 1}"
+        items: dict[str, object] = {}
         for kind, widget in self.plots.items():
             colour = QColor(VAL_COLOR)
-            colour.setAlpha(70)
+            colour.setAlpha(110)
             x, y = self.series[(kind, "val")].arrays()
-            ghost[kind] = widget.getPlotItem().plot(
+            item = pg.PlotDataItem(
                 x.copy(), y.copy(), pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)
             )
-        self.ghosts.append(ghost)
+            item.setVisible(False)
+            widget.getPlotItem().addItem(item)
+            items[kind] = item
+        self.ghosts.append((name, items))
         while len(self.ghosts) > GHOSTS:
-            for kind, item in self.ghosts.pop(0).items():
-                self.plots[kind].getPlotItem().removeItem(item)
+            for kind, item in self.ghosts.pop(0)[1].items():
+                self._drop_ghost_item(kind, item)
+        self.compare.setEnabled(True)
+        self._show_ghosts(self.compare.isChecked())
+
+    def _drop_ghost_item(self, kind: str, item: object) -> None:
+        plot = self.plots[kind].getPlotItem()
+        plot.legend.removeItem(item)
+        plot.removeItem(item)
+
+    def _show_ghosts(self, on: bool) -> None:
+        """Show or hide the earlier runs' curves and their legend entries."""
+        for name, items in self.ghosts:
+            for kind, item in items.items():
+                legend = self.plots[kind].getPlotItem().legend
+                legend.removeItem(item)
+                item.setVisible(on)
+                if on:
+                    legend.addItem(item, f"{name} (validation)")
+
+    def ghost_labels(self) -> list[str]:
+        """The legend names of the earlier runs' curves shown now."""
+        if not self.compare.isChecked():
+            return []
+        return [f"{name} (validation)" for name, _items in self.ghosts]
 
     # -- colours ------------------------------------------------------------------------
     def changeEvent(self, event: QEvent) -> None:

@@ -70,6 +70,8 @@ class ResultsPanel(QWidget):
         self._generation = 0
         self.try_panel = TryPanel(self.tasks, self._lock)  # the window shows it as a tab
         self._build()
+        model.project_changed.connect(self.reset)
+        model.dataset_changed.connect(lambda _index: self.reset())
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -202,6 +204,28 @@ class ResultsPanel(QWidget):
         ):
             w.setEnabled(on)
 
+    def reset(self) -> None:
+        """Another project or dataset: no run shown (a job still running is dropped)."""
+        self._generation += 1
+        self.run_dir, self.run, self.result, self.marks = None, None, None, {}
+        self.title.setText("No run yet: train a model, or open a past run.")
+        for label in (self.summary, self.verdict, self.test_label, self.seal_label):
+            label.clear()
+        self.verdict.hide()
+        self.seal_warning.hide()
+        self.export_label.clear()
+        self.metrics.setRowCount(0)
+        self.matrix.result = None
+        self.matrix.table.setRowCount(0)
+        self.matrix.table.setColumnCount(0)
+        self.gallery.clear()
+        self.cam.clear()
+        self.cam.setToolTip("")
+        self.cam.setText("Select an image for its Grad-CAM heat map.")
+        self.predictions.clear()
+        self.learning.set_run(None, None)
+        self._set_enabled(False)
+
     # -- showing a run ------------------------------------------------------------------
     def run_finished(self, event: Any, run_dir: Path | None) -> bool:
         """After training: show the run when it saved a best model; says whether it did."""
@@ -250,6 +274,7 @@ class ResultsPanel(QWidget):
         from studio.engine.control import StopToken
 
         token = StopToken()  # closing the window cancels a long evaluation
+        task = self.tasks.track("Evaluating on validation", token.stop)
 
         def job() -> tuple[Any, dict[str, Any], int, bool]:
             from studio.engine.results.evaluation import (
@@ -261,7 +286,7 @@ class ResultsPanel(QWidget):
 
             run = load_run(run_dir, device="auto")  # the GPU when there is one
             with self._lock:
-                result = evaluate_split(run, token=token)
+                result = evaluate_split(run, token=token, progress=task.report)
             return run, result, looks_at_test(run_dir), bool(split_files(run, "test")[0])
 
         def done(out: tuple[Any, dict[str, Any], int, bool]) -> None:
@@ -276,7 +301,9 @@ class ResultsPanel(QWidget):
             self.try_panel.set_run(self.run)
             self.evaluated.emit(self.result)
 
-        self.tasks.start(job, done, lambda exc: self._failed(exc, generation), token.stop)
+        self.tasks.start(
+            job, done, lambda exc: self._failed(exc, generation), token.stop, task=task
+        )
 
     def _show_result(self, r: dict[str, Any]) -> None:
         name = self.run.model_name if self.run is not None else ""
@@ -475,14 +502,18 @@ class ResultsPanel(QWidget):
         """The held-out test results (computed once per run; every look is counted)."""
         if self.run is None or not self.confirm_unseal():
             return
+        from studio.engine.control import StopToken
+
         run, generation = self.run, self._generation
         self.test_button.setEnabled(False)
+        token = StopToken()
+        task = self.tasks.track("Evaluating on the test set", token.stop)
 
         def job() -> tuple[dict[str, Any], int]:
             from studio.engine.results.evaluation import evaluate_test_split
 
             with self._lock:
-                return evaluate_test_split(run)
+                return evaluate_test_split(run, token, task.report)
 
         def done(out: tuple[dict[str, Any], int]) -> None:
             if generation != self._generation:
@@ -500,7 +531,7 @@ class ResultsPanel(QWidget):
             self.test_button.setEnabled(True)
             self._failed(exc, generation)
 
-        self.tasks.start(job, done, failed)
+        self.tasks.start(job, done, failed, token.stop, task=task)
 
     # -- export -------------------------------------------------------------------------
     def export(self, fmt: str, out: Path | None = None) -> None:
@@ -512,11 +543,23 @@ class ResultsPanel(QWidget):
         self.export_button.setEnabled(False)
         self.export_label.setText(f"Exporting {fmt} and verifying it against the app…")
 
+        from studio.engine.control import Stopped, StopToken
+
+        token = StopToken()
+        task = self.tasks.track(f"Exporting {fmt}", token.stop)
+
+        def step(text: str) -> None:
+            """Each export step: stop here when cancelled (nothing is renamed into place
+            before the last step, so a cancelled export leaves nothing)."""
+            if token.should_stop():
+                raise Stopped("export cancelled")
+            task.report(0, 0, text.rstrip("…."))
+
         def job() -> Any:
             from studio.engine.results.export import export
 
             with self._lock:
-                return export(run_dir, fmt, out)
+                return export(run_dir, fmt, out, progress=step)
 
         def done(report: Any) -> None:
             self.export_button.setEnabled(True)
@@ -529,9 +572,12 @@ class ResultsPanel(QWidget):
 
         def failed(exc: Exception) -> None:
             self.export_button.setEnabled(True)
+            if isinstance(exc, Stopped):
+                self.export_label.setText("Export cancelled: nothing was written.")
+                return
             self._failed(exc, generation)
 
-        self.tasks.start(job, done, failed)
+        self.tasks.start(job, done, failed, token.stop, task=task)
 
 
 def _read_marks(run_dir: Path) -> dict[str, str]:

@@ -69,10 +69,8 @@ class RunsPanel(QWidget):
         self._store = store
         self.records: dict[int, RunRecord] = {}
         self._filling = False
-        self.hint = QLabel(
-            "Runs are kept with a project: use File → New project or Open project, then Train. "
-            "Every run is listed here with its settings and results."
-        )
+        self.loose = False  # the store holds the runs made without a project
+        self.hint = QLabel()
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.filter = QLineEdit(objectName="runsFilter", placeholderText="Filter runs…")
@@ -142,7 +140,14 @@ class RunsPanel(QWidget):
         store = self._store()
         records = store.runs() if store is not None else []
         self.records = {r.id: r for r in records}
-        self.hint.setVisible(store is None)
+        if store is None:
+            self.hint.setText("The run history cannot be opened.")
+        elif self.loose:
+            self.hint.setText(
+                f"Runs made without a project, kept in {store.folder}. File → New project… "
+                "can move them into a project, where they are kept with its settings."
+            )
+        self.hint.setVisible(store is None or self.loose)
         self._filling = True
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(records))
