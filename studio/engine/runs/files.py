@@ -20,6 +20,7 @@ MODEL = "model.json"  # what the best weights need: classes, size, normalisation
 LAST = "last.json"  # pointer to the latest resumable checkpoint
 RESULTS = "results.json"  # evaluations done after training
 LOCK = "run.lock"  # the pid of the process that owns the run while it trains
+STOP_REQUEST = "stop.request"  # written by a window following the run: stop after this batch
 
 # what a run leaves behind, for listing and deleting
 RUN_FILES = (BEST, MODEL, LAST, CONFIG, SPLIT, ENVIRONMENT, EVENTS)

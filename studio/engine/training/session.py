@@ -21,6 +21,7 @@ from studio.engine.control import Stopped, StopToken
 from studio.engine.events import Event, EventSink, Notice, RunFinished, RunStarted, RunStatus
 from studio.engine.runs import files, lock
 from studio.engine.runs.eventlog import JsonlWriter
+from studio.engine.runs.follow import StopRequest
 from studio.engine.runs.store import RunRecorder, RunStore
 from studio.errors import StudioError
 
@@ -76,6 +77,9 @@ class RunSession:
             self.final = _ended_early(exc, token, 0.0)
             sink(self.final)
             return self.final
+        request = StopRequest(self.run_dir)  # Stop in a window following this run
+        request.clear()
+        token.stop_when(request)
         try:
             return self._run(sink, token, began)
         finally:
