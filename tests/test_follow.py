@@ -113,3 +113,20 @@ def test_a_run_stops_at_a_stop_request_within_a_batch(dataset: Path, tmp_path: P
     batches = [(e.epoch, e.batch) for e in seen if isinstance(e, BatchEnded)]
     assert batches[-1] == request_stop_at  # the next batch saw it
     assert [e["event"] for e in read_events(run / files.EVENTS)][-1] == "run_finished"
+
+
+def test_studio_watch_shows_a_run_and_exits_at_its_end(tmp_path: Path, capsys):
+    from studio.cli.main import main
+    from studio.engine.events import CoachVerdict, OverfittingDetected
+
+    alarm = OverfittingDetected(epoch=2, signal="val_loss_rising", detail="Overfitting!", began=2)
+    verdict = CoachVerdict(text="Keep epoch 1.", signals=["val_loss_rising"])
+    (tmp_path / files.EVENTS).write_bytes(
+        b"".join(map(line, [STARTED, epoch(1), epoch(2), alarm, verdict, FINISHED]))
+    )
+    assert main(["watch", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "epoch   2/2" in out and "! Overfitting!" in out and "Coach: Keep epoch 1." in out
+    assert "Run finished" in out
+    assert main(["watch", str(tmp_path / "nowhere")]) == 2
+    assert "Run folder not found" in capsys.readouterr().err

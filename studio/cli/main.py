@@ -22,6 +22,7 @@ from studio.cli import (
     runs,
     scan,
     train,
+    watch,
 )
 from studio.errors import StudioError
 
@@ -35,6 +36,7 @@ COMMANDS = {
     "evaluate": evaluate,
     "label-issues": label_issues,
     "compare": compare,
+    "watch": watch,
 }
 
 
