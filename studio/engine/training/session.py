@@ -23,6 +23,7 @@ from studio.engine.runs import files, lock
 from studio.engine.runs.eventlog import JsonlWriter
 from studio.engine.runs.follow import StopRequest
 from studio.engine.runs.store import RunRecorder, RunStore
+from studio.engine.training import tracking
 from studio.errors import StudioError
 
 if TYPE_CHECKING:
@@ -131,7 +132,8 @@ class RunSession:
             for message in self.notices:
                 emit(Notice(message=message))
             try:
-                self.result = fit(self.config, emit, token, self.run_dir, self.resume)
+                hooks = tracking.callbacks(self.config, self.run_dir)  # TensorBoard, MLflow
+                self.result = fit(self.config, emit, token, self.run_dir, self.resume, hooks)
             except Exception as exc:
                 if self.final is None:  # set-up ended before training began
                     emit(_ended_early(exc, token, time.perf_counter() - began))
