@@ -17,10 +17,11 @@ from studio.qt.panels.coach_banner import OVERFIT
 def test_window_follows_a_cli_run_live_and_stops_it(qtbot, window, noise_dataset: Path, tmp_path):
     run = tmp_path / "run"
     run.mkdir()  # a folder chosen before the run starts writing it
+    args = ["--data", str(noise_dataset), "--out", str(run), "--model", "small_cnn"]
+    args += ["--weights", "none", "--augment", "none", "--lr", "0.003", "--epochs", "60"]
+    args += ["--image-size", "16", "--batch-size", "8", "--quiet"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", "train", "--data", str(noise_dataset), "--out", str(run)]
-        + ["--model", "small_cnn", "--weights", "none", "--augment", "none", "--lr", "0.003"]
-        + ["--epochs", "60", "--image-size", "16", "--batch-size", "8", "--quiet"],
+        [sys.executable, "-m", "studio", "train", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1"},
