@@ -26,18 +26,21 @@ def tiny_config(dataset: Path, **logs: bool) -> ProjectConfig:
     return config
 
 
-def test_tensorboard_and_mlflow_read_back_the_run(dataset: Path, tmp_path: Path, monkeypatch):
-    from mlflow.tracking import MlflowClient
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    run = tmp_path / "runs" / "first"
-    config = tiny_config(dataset, log_tensorboard=True, log_mlflow=True)
+def train(dataset: Path, run: Path, **logs: bool):
     notes: list[str] = []
-    final = RunSession(config, run).run(lambda e: notes.append(getattr(e, "message", "")))
+    final = RunSession(tiny_config(dataset, **logs), run).run(
+        lambda e: notes.append(getattr(e, "message", ""))
+    )
     assert final.status == RunStatus.FINISHED, final.message
     assert not [n for n in notes if "logging stopped" in n]
+    return final
 
+
+def test_tensorboard_reads_back_the_run(dataset: Path, tmp_path: Path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "runs" / "first"
+    train(dataset, run, log_tensorboard=True)
     board = EventAccumulator(str(run / files.TENSORBOARD))
     board.Reload()
     assert [s.step for s in board.Scalars("accuracy/val")] == [1, 2]
@@ -45,6 +48,13 @@ def test_tensorboard_and_mlflow_read_back_the_run(dataset: Path, tmp_path: Path,
     tensors = board.Tags()["tensors"]  # text and hparams are stored as tensor summaries
     assert {"best_model/text_summary", "_hparams_/session_start_info"} <= set(tensors)
 
+
+def test_mlflow_reads_back_the_run(dataset: Path, tmp_path: Path, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    run = tmp_path / "runs" / "first"
+    final = train(dataset, run, log_mlflow=True)
     client = MlflowClient(tracking_uri=f"sqlite:///{run.parent / files.MLFLOW_STORE}")
     (logged,) = client.search_runs([client.get_experiment_by_name("Studio").experiment_id])
     assert logged.info.run_name == "first" and logged.info.status == "FINISHED"
