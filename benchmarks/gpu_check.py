@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 FULL = {"model": "resnet50", "size": 224, "batch": 64, "steps": 30, "images": 1024, "epochs": 3}
-QUICK = {"model": "resnet18", "size": 32, "batch": 8, "steps": 3, "images": 48, "epochs": 2}
+QUICK = {"model": "resnet18", "size": 32, "batch": 8, "steps": 2, "images": 32, "epochs": 2}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -114,9 +114,13 @@ class TensorBoardLog(_Tracker):
     def end(self, run: Run, status: str) -> None:
         best = run.best
         results = {"best/val_acc": best.val_acc, "best/val_loss": best.val_loss} if best else {}
-        self.writer.add_hparams(
-            settings(run.config), results or {"best/val_acc": 0.0}, run_name="."
-        )
+        from torch.utils.tensorboard.summary import hparams
+
+        results = results or {"best/val_acc": 0.0}
+        for summary in hparams(settings(run.config), results):  # into this run's own file
+            self.writer.file_writer.add_summary(summary)
+        for name, value in results.items():
+            self.writer.add_scalar(name, value)
         if best is not None:
             self.writer.add_text(
                 "best_model", f"Epoch {best.epoch} ({status}): {self.run_dir / files.BEST}"
