@@ -23,7 +23,6 @@ from studio.engine.runs import files, lock
 from studio.engine.runs.eventlog import JsonlWriter
 from studio.engine.runs.follow import StopRequest
 from studio.engine.runs.store import RunRecorder, RunStore
-from studio.engine.training import tracking
 from studio.errors import StudioError
 
 if TYPE_CHECKING:
@@ -105,6 +104,7 @@ class RunSession:
         return owned
 
     def _run(self, sink: EventSink, token: StopToken, began: float) -> RunFinished:
+        from studio.engine.training import tracking
         from studio.engine.training.trainer import fit
 
         log = JsonlWriter(self.run_dir / files.EVENTS)
