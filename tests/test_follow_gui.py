@@ -30,7 +30,8 @@ def test_window_follows_a_cli_run_live_and_stops_it(qtbot, window, noise_dataset
         window.follow_run(run)
         assert window.training and not window.pause_button.isEnabled()
         val_loss = window.plots.series[("loss", "val")]
-        qtbot.waitUntil(lambda: len(val_loss) >= 1, timeout=TRAIN_TIMEOUT)
+        # the other process first imports torch and sets up: on a busy machine, a while
+        qtbot.waitUntil(lambda: len(val_loss) >= 1, timeout=2 * TRAIN_TIMEOUT)
         assert proc.poll() is None  # the first point is there while the run goes on
         qtbot.waitUntil(lambda: len(val_loss) >= 2, timeout=TRAIN_TIMEOUT)
         qtbot.waitUntil(lambda: bool(set(window.banner.active) & OVERFIT), timeout=TRAIN_TIMEOUT)
@@ -40,6 +41,7 @@ def test_window_follows_a_cli_run_live_and_stops_it(qtbot, window, noise_dataset
         assert proc.wait(timeout=60) == 1, proc.stderr.read().decode()
     finally:
         proc.kill()
+        proc.wait()
         proc.stderr.close()
     final = ended.args[0]
     assert final.status == RunStatus.STOPPED and final.best_epoch is not None
