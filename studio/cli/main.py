@@ -23,6 +23,7 @@ from studio.cli import (
     runs,
     scan,
     train,
+    watch,
 )
 from studio.errors import StudioError
 
@@ -37,6 +38,7 @@ COMMANDS = {
     "label-issues": label_issues,
     "compare": compare,
     "check": check,
+    "watch": watch,
 }
 
 

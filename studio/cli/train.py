@@ -164,6 +164,15 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR",
         help="continue an interrupted or stopped run from its last checkpoint",
     )
+    train.add_argument(
+        "--log",
+        action="append",
+        default=[],
+        choices=("tensorboard", "mlflow"),
+        help="also log the run to TensorBoard (event files in the run folder) or MLflow (a "
+        "local mlflow.db beside the run folders); repeat for both. Needs: pip install "
+        "'studio[tracking]'",
+    )
     train.add_argument("--quiet", action="store_true", help="print only the final line")
     train.add_argument(
         "--dry-run",
@@ -290,6 +299,12 @@ def _resolve_and_run(
     config: ProjectConfig, index: DatasetIndex, args: argparse.Namespace, **options: Any
 ) -> int:
     """Resolve ``config`` for ``index`` here, then print it (``--dry-run``) or train it."""
+    from studio.engine.training import tracking
+
+    if args.log:  # where the run is watched, not what it learns: allowed with PROJECT_DIR
+        chosen = {f"log_{tool}": True for tool in args.log}
+        config = config.model_copy(update={"train": config.train.model_copy(update=chosen)})
+    tracking.check(config)
     resolution = resolved(config, index)
     if args.dry_run:
         return dry_run.show(resolution, args.json)

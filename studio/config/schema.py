@@ -253,6 +253,18 @@ class TrainConfig(_Section):
         description="What early stopping watches (and what picks the best epoch): validation "
         "accuracy, or validation loss.",
     )
+    log_tensorboard: bool = Field(
+        False,
+        title="Log to TensorBoard",
+        description="Also write the metrics, settings and best model to TensorBoard event "
+        "files in the run folder (needs the tracking extra: pip install 'studio[tracking]').",
+    )
+    log_mlflow: bool = Field(
+        False,
+        title="Log to MLflow",
+        description="Also record the run in MLflow: a local mlflow.db beside the run folders, "
+        "no server needed (needs the tracking extra: pip install 'studio[tracking]').",
+    )
 
 
 class CoachConfig(_Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 
 class Stopped(Exception):
@@ -21,6 +22,12 @@ class StopToken:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._also: Callable[[], bool] | None = None
+
+    def stop_when(self, check: Callable[[], bool]) -> None:
+        """Also stop once ``check()`` is true (asked by :meth:`should_stop`), e.g. when a stop
+        request file appears."""
+        self._also = check
 
     def stop(self) -> None:
         self._stop.set()
@@ -43,4 +50,11 @@ class StopToken:
     def should_stop(self) -> bool:
         """Wait while paused; return whether the work should stop now."""
         self._running.wait()
+        if not self._stop.is_set() and self._also is not None and self._also():
+            self.stop()
         return self._stop.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``, or less when a stop is requested meanwhile; return whether it
+        was."""
+        return self._stop.wait(seconds)

@@ -180,9 +180,12 @@ class MainWindow(QMainWindow):
         sample.triggered.connect(self.use_sample_dataset)
         clear = QAction("&Clear dataset", self)
         clear.triggered.connect(self.model.clear_sources)
+        follow = QAction("&Follow run…", self)
+        follow.setToolTip("Watch a run another process trains (studio train, a shared folder).")
+        follow.triggered.connect(self.choose_run_to_follow)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        for action in (add, sample, clear):
+        for action in (add, sample, clear, follow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -419,6 +422,33 @@ class MainWindow(QMainWindow):
         self.controller.start(config, run_dir, resume=True, project=self.project.history_folder())
         self._set_training(True)
 
+    def choose_run_to_follow(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Follow a run folder")
+        if folder:
+            self.follow_run(Path(folder))
+
+    def follow_run(self, run_dir: Path) -> None:
+        """Show live the run another process trains into ``run_dir`` (a ``studio train``, a
+        server's run on a shared folder): plots, progress, coach and results, as for a run
+        trained here. Stop asks that process to stop; it cannot be paused from here."""
+        if self.controller.running:
+            return
+        if not run_dir.is_dir():
+            self.show_message(f"Run folder not found: {run_dir}")
+            return
+        self.message.hide()
+        self.banner.reset()
+        self._stopped_early = False
+        self.plots.build()
+        self.plots.reset()
+        self.stack.setCurrentWidget(self.plots)
+        self.progress.setValue(0)
+        self.progress_label.setText(f"Following {run_dir.name}…")
+        self.last_run_dir = run_dir
+        self.controller.follow(run_dir)
+        self._set_training(True)
+        self.pause_button.setEnabled(False)
+
     def _pause_toggled(self, paused: bool) -> None:
         self.controller.set_paused(paused)
         (self.eta.pause if paused else self.eta.resume)()
@@ -532,7 +562,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self._closing = True
-            self.controller.stop()
+            self.controller.close()
             self.model.tasks.close()
             self.project.shutdown()
         if self.controller.running or self.model.tasks.busy:

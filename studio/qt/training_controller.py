@@ -22,7 +22,11 @@ from studio.engine.events import (
     RunStarted,
     RunStatus,
 )
+from studio.engine.runs import files
+from studio.engine.runs.follow import request_stop
 from studio.engine.training.session import RunSession
+from studio.errors import StudioError
+from studio.qt.run_follower import FollowThread
 from studio.qt.tasks import start_low, yield_to_gui
 
 COALESCE_SECONDS = 0.05  # per-batch events reach the GUI at most 20 times a second
@@ -67,7 +71,8 @@ class TrainingController(QObject):
     ``noticed(Notice)``, and
     ``run_finished(RunFinished)``, emitted exactly once per :meth:`start`, after the worker
     thread has ended and the session has closed the run's history and log (status finished,
-    stopped or failed).
+    stopped or failed). :meth:`follow` sends the same signals for a run another process
+    trains.
     """
 
     run_started = Signal(object)
@@ -83,6 +88,7 @@ class TrainingController(QObject):
         self.token: StopToken | None = None
         self.config: ProjectConfig | None = None
         self.session: RunSession | None = None
+        self.following: Path | None = None  # the run folder of a run another process trains
         self._final: RunFinished | None = None
 
     @property
@@ -114,18 +120,49 @@ class TrainingController(QObject):
         )
         self.session = session
         self.config = session.config  # later edits wait for the next run
-        self.token = StopToken()
-        self._final = None
-        self.thread = TrainingThread(session, self.token)
-        self.thread.events.connect(self._on_events)
-        self.thread.finished.connect(self._on_thread_finished)
-        start_low(self.thread)
+        self.following = None
+        self._start(TrainingThread(session, self._fresh_token()))
         return session
 
+    def follow(self, run_dir: Path) -> None:
+        """Show the run that another process (``studio train``, a server writing a shared
+        folder) trains into ``run_dir``: its past events, then each as it is written, until
+        its ``run_finished``. :meth:`stop` asks that process to stop."""
+        if self.running:
+            raise RuntimeError("Training is already running.")
+        self.session, self.following = None, Path(run_dir)
+        self.config = _saved_config(self.following)
+        self._start(FollowThread(self.following, self._fresh_token()))
+
+    def _fresh_token(self) -> StopToken:
+        self.token = StopToken()
+        self._final = None
+        return self.token
+
+    def _start(self, thread: TrainingThread | FollowThread) -> None:
+        self.thread = thread
+        thread.events.connect(self._on_events)
+        thread.finished.connect(self._on_thread_finished)
+        start_low(thread)
+
     def stop(self) -> None:
-        """Ask the worker to stop at the next batch (it answers within a batch)."""
-        if self.token is not None:
+        """Ask the worker to stop at the next batch (it answers within a batch); a followed
+        run is asked through a stop request in its folder."""
+        if self.following is not None and self.running:
+            try:
+                request_stop(self.following)
+            except StudioError as exc:
+                self.noticed.emit(Notice(message=str(exc)))
+        elif self.token is not None:
             self.token.stop()
+
+    def close(self) -> None:
+        """Stop the run trained here, or stop following one (which goes on)."""
+        if self.following is not None:
+            if self.token is not None:
+                self.token.stop()
+        else:
+            self.stop()
 
     def set_paused(self, paused: bool) -> None:
         """Hold the worker between two batches, or let it go on."""
@@ -169,6 +206,18 @@ class TrainingController(QObject):
             best_epoch=None,
             best_val_acc=None,
             seconds=0.0,
-            message="Training ended without a result.",
+            message=(
+                f"Stopped following {self.following.name}: the run goes on in its own process."
+                if self.following is not None
+                else "Training ended without a result."
+            ),
         )
         self.run_finished.emit(final)
+
+
+def _saved_config(run_dir: Path) -> ProjectConfig | None:
+    """The settings a followed run saved, once it has (``None`` before, or unreadable)."""
+    try:
+        return ProjectConfig.model_validate_json((run_dir / files.CONFIG).read_text())
+    except (OSError, ValueError):
+        return None

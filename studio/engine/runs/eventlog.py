@@ -29,7 +29,15 @@ class JsonlWriter:
 def read_events(path: Path) -> list[dict]:
     """Parse an ``events.jsonl`` file."""
     with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        return [decode(line) for line in handle if line.strip()]
+
+
+def decode(line: str) -> dict:
+    """One line of ``events.jsonl`` as its JSON object (``ValueError`` when it is not one)."""
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise ValueError(f"not an event: {line[:80]!r}")
+    return data
 
 
 def coach_verdict(run_dir: Path) -> str:

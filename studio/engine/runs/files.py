@@ -20,6 +20,10 @@ MODEL = "model.json"  # what the best weights need: classes, size, normalisation
 LAST = "last.json"  # pointer to the latest resumable checkpoint
 RESULTS = "results.json"  # evaluations done after training
 LOCK = "run.lock"  # the pid of the process that owns the run while it trains
+TENSORBOARD = "tensorboard"  # TensorBoard event files, when the run logs to TensorBoard
+MLFLOW_STORE = "mlflow.db"  # beside the run folders: the MLflow store of all their runs
+MLFLOW_ARTIFACTS = "mlflow-artifacts"  # beside it: what those MLflow runs keep (best models)
+STOP_REQUEST = "stop.request"  # written by a window following the run: stop after this batch
 
 # what a run leaves behind, for listing and deleting
 RUN_FILES = (BEST, MODEL, LAST, CONFIG, SPLIT, ENVIRONMENT, EVENTS)

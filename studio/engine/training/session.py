@@ -21,6 +21,7 @@ from studio.engine.control import Stopped, StopToken
 from studio.engine.events import Event, EventSink, Notice, RunFinished, RunStarted, RunStatus
 from studio.engine.runs import files, lock
 from studio.engine.runs.eventlog import JsonlWriter
+from studio.engine.runs.follow import StopRequest
 from studio.engine.runs.store import RunRecorder, RunStore
 from studio.errors import StudioError
 from studio.fileio import remove_stale_temps
@@ -77,6 +78,9 @@ class RunSession:
             self.final = _ended_early(exc, token, 0.0)
             sink(self.final)
             return self.final
+        request = StopRequest(self.run_dir)  # Stop in a window following this run
+        request.clear()
+        token.stop_when(request)
         try:
             return self._run(sink, token, began)
         finally:
@@ -102,6 +106,7 @@ class RunSession:
         return owned
 
     def _run(self, sink: EventSink, token: StopToken, began: float) -> RunFinished:
+        from studio.engine.training import tracking
         from studio.engine.training.trainer import fit
 
         log = JsonlWriter(self.run_dir / files.EVENTS)
@@ -129,7 +134,8 @@ class RunSession:
             for message in self.notices:
                 emit(Notice(message=message))
             try:
-                self.result = fit(self.config, emit, token, self.run_dir, self.resume)
+                hooks = tracking.callbacks(self.config, self.run_dir)  # TensorBoard, MLflow
+                self.result = fit(self.config, emit, token, self.run_dir, self.resume, hooks)
             except Exception as exc:
                 if self.final is None:  # set-up ended before training began
                     emit(_ended_early(exc, token, time.perf_counter() - began))

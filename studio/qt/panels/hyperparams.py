@@ -68,6 +68,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("train", "seed"),
             ("train", "num_workers"),
             ("train", "device"),
+            ("train", "log_tensorboard"),
+            ("train", "log_mlflow"),
         ],
     ),
 ]
