@@ -4,6 +4,10 @@ a run (``--resume``), headless, with the same engine and config as the window.
 A project trains with exactly the settings saved in its ``studio-project.toml`` (as the app
 would), into ``PROJECT_DIR/runs/<date-time>``, and is recorded in the project's run history.
 Exit codes: 0 finished, 1 the run failed or was stopped, 2 bad input (one line).
+
+``--gpus N`` trains data-parallel in N processes started through torchrun's launcher (the
+same as ``torchrun --standalone --nproc-per-node N -m studio train …``); ``--batch-size`` is
+then the total over the processes.
 """
 
 from __future__ import annotations
@@ -161,6 +165,20 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR",
         help="continue an interrupted or stopped run from its last checkpoint",
     )
+    train.add_argument(
+        "--gpus",
+        type=int,
+        metavar="N",
+        help="train data-parallel in N processes, one per GPU (on a machine without a GPU, or "
+        "with --device cpu: N CPU processes); --batch-size is the total, split evenly. "
+        "Several machines: start torchrun yourself (see the README)",
+    )
+    train.add_argument(
+        "--sync-bn",
+        action="store_true",
+        help="with several processes: synchronise batch-norm statistics across them (helps "
+        "small per-GPU batches)",
+    )
     train.add_argument("--quiet", action="store_true", help="print only the final line")
     train.add_argument(
         "--dry-run",
@@ -284,8 +302,18 @@ def _resolve_and_run(config: ProjectConfig, args: argparse.Namespace, **options:
     resolution = resolved(config)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
+    if args.gpus is not None:
+        from studio.cli import launch
+
+        if launch.needed(args.gpus):  # this process starts them; each one comes back here
+            return launch.processes(args.gpus, resolution.config.train.device, args.argv)
     return run_training(
-        resolution.config, args.out, args.quiet, notices=resolution.notices, **options
+        resolution.config,
+        args.out,
+        args.quiet,
+        notices=resolution.notices,
+        sync_bn=args.sync_bn,
+        **options,
     )
 
 
@@ -307,11 +335,12 @@ def run_training(
     resume: bool = False,
     project: Path | None = None,
     notices: tuple[str, ...] = (),
+    sync_bn: bool = False,
 ) -> int:
     """Train headless through a :class:`RunSession` into ``run_dir`` (default: a new folder
     in Studio's runs folder, or the project's ``runs/``), recorded in ``project``'s history
     when given; readable progress, Ctrl-C stops after the batch. ``notices`` (the resolver's, e.g.
-    lowered workers) are sent first."""
+    lowered workers) are sent first. In a data-parallel run, rank 0 alone prints."""
     from studio.engine.control import StopToken
     from studio.engine.events import Event, RunFinished, RunStatus
     from studio.engine.runs import files
@@ -324,11 +353,14 @@ def run_training(
         project=project,
         resume=resume,
         notices=notices,
+        sync_bn=sync_bn,
     )
     token = StopToken()
     printer = Printer(quiet=quiet)
 
     def show(event: Event) -> None:
+        if session.peer:
+            return
         unstarted = session.started is None and isinstance(event, RunFinished)
         if not (unstarted and event.status == RunStatus.FAILED):  # that one is an error line
             printer(event)
@@ -340,6 +372,8 @@ def run_training(
         signal.signal(signal.SIGINT, previous)
     if session.started is None and final.status == RunStatus.FAILED:
         raise StudioError(final.message)  # bad input found while setting up: one line
+    if session.peer:
+        return 0 if final.status == RunStatus.FINISHED else 1
     print(f"Run folder: {session.run_dir}")
     if final.status == RunStatus.FAILED:  # its reason is in events.jsonl's run_finished too
         print(f"studio: error: {final.message}", file=sys.stderr)
