@@ -370,10 +370,12 @@ def run_training(
         final = session.run(show, token)
     finally:
         signal.signal(signal.SIGINT, previous)
+    if session.peer:  # rank 0 says what happened
+        if session.started is None and final.status == RunStatus.FAILED:
+            return 2
+        return 0 if final.status == RunStatus.FINISHED else 1
     if session.started is None and final.status == RunStatus.FAILED:
         raise StudioError(final.message)  # bad input found while setting up: one line
-    if session.peer:
-        return 0 if final.status == RunStatus.FINISHED else 1
     print(f"Run folder: {session.run_dir}")
     if final.status == RunStatus.FAILED:  # its reason is in events.jsonl's run_finished too
         print(f"studio: error: {final.message}", file=sys.stderr)

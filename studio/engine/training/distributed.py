@@ -179,6 +179,10 @@ def wrap(model: nn.Module, device: torch.device, sync_bn: bool) -> nn.Module:
     keep saving the plain model."""
     from torch.nn.parallel import DistributedDataParallel
 
+    if sync_bn and device.type != "cuda":
+        raise StudioError(
+            "--sync-bn needs CUDA GPUs: PyTorch synchronises batch norms only between GPUs."
+        )
     if sync_bn:
         # converts in place where it can; the returned module holds the converted layers
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)

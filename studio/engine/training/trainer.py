@@ -245,6 +245,8 @@ def _prepare(
         model = model.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True
     parallel = distributed.wrap(model, device, sync_bn) if place is not None else None
+    if sync_bn and place is None:
+        sink(Notice(message="Synchronised batch norms need several processes: not used."))
     if parallel is not None:
         model = parallel.module  # with its batch norms synchronised when asked
     data = training_data(config, split)
