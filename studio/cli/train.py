@@ -4,6 +4,10 @@ a run (``--resume``), headless, with the same engine and config as the window.
 A project trains with exactly the settings saved in its ``studio-project.toml`` (as the app
 would), into ``PROJECT_DIR/runs/<date-time>``, and is recorded in the project's run history.
 Exit codes: 0 finished, 1 the run failed or was stopped, 2 bad input (one line).
+
+``--gpus N`` trains data-parallel in N processes started through torchrun's launcher (the
+same as ``torchrun --standalone --nproc-per-node N -m studio train …``); ``--batch-size`` is
+then the total over the processes.
 """
 
 from __future__ import annotations
@@ -173,6 +177,20 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
         "local mlflow.db beside the run folders); repeat for both. Needs: pip install "
         "'studio[tracking]'",
     )
+    train.add_argument(
+        "--gpus",
+        type=int,
+        metavar="N",
+        help="train data-parallel in N processes, one per GPU (on a machine without a GPU, or "
+        "with --device cpu: N CPU processes); --batch-size is the total, split evenly. "
+        "Several machines: start torchrun yourself (see the README)",
+    )
+    train.add_argument(
+        "--sync-bn",
+        action="store_true",
+        help="with several processes: synchronise batch-norm statistics across them (helps "
+        "small per-GPU batches)",
+    )
     train.add_argument("--quiet", action="store_true", help="print only the final line")
     train.add_argument(
         "--dry-run",
@@ -308,8 +326,18 @@ def _resolve_and_run(
     resolution = resolved(config, index)
     if args.dry_run:
         return dry_run.show(resolution, args.json)
+    if args.gpus is not None:
+        from studio.cli import launch
+
+        if launch.needed(args.gpus):  # this process starts them; each one comes back here
+            return launch.processes(args.gpus, resolution.config.train.device, args.argv)
     return run_training(
-        resolution.config, args.out, args.quiet, notices=resolution.notices, **options
+        resolution.config,
+        args.out,
+        args.quiet,
+        notices=resolution.notices,
+        sync_bn=args.sync_bn,
+        **options,
     )
 
 
@@ -335,12 +363,14 @@ def run_training(
     resume: bool = False,
     project: Path | None = None,
     notices: tuple[str, ...] = (),
+    sync_bn: bool = False,
 ) -> int:
     """Train headless through a :class:`RunSession` into ``run_dir`` (default: a new folder
     in Studio's runs folder, or the project's ``runs/``), recorded in ``project``'s history
     when given, else a run in Studio's runs folder in that folder's (the window lists it and
     can move it into a project); readable progress, Ctrl-C stops after the batch.
-    ``notices`` (the resolver's, e.g. lowered workers) are sent first."""
+    ``notices`` (the resolver's, e.g. lowered workers) are sent first. In a data-parallel
+    run, rank 0 alone prints."""
     from studio.engine.control import StopToken
     from studio.engine.events import Event, RunFinished, RunStatus
     from studio.engine.runs import files
@@ -353,11 +383,14 @@ def run_training(
         project=project or (files.runs_root() if run_dir is None else None),
         resume=resume,
         notices=notices,
+        sync_bn=sync_bn,
     )
     token = StopToken()
     printer = Printer(quiet=quiet)
 
     def show(event: Event) -> None:
+        if session.peer:
+            return
         unstarted = session.started is None and isinstance(event, RunFinished)
         if not (unstarted and event.status == RunStatus.FAILED):  # that one is an error line
             printer(event)
@@ -367,6 +400,10 @@ def run_training(
         final = session.run(show, token)
     finally:
         signal.signal(signal.SIGINT, previous)
+    if session.peer:  # rank 0 says what happened
+        if session.started is None and final.status == RunStatus.FAILED:
+            return 2
+        return 0 if final.status == RunStatus.FINISHED else 1
     if session.started is None and final.status == RunStatus.FAILED:
         raise StudioError(final.message)  # bad input found while setting up: one line
     print(f"Run folder: {session.run_dir}")

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, RandomSampler, Sampler, WeightedRandomSampler
+from torch.utils.data import (
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    WeightedRandomSampler,
+)
 
 from studio.engine.data.images import ImageError, load_rgb
 
@@ -71,6 +78,32 @@ class SeededSampler(Sampler):
         yield from self.drawn
 
 
+class ShardedSampler(Sampler):
+    """One process's share of a data-parallel epoch: every process draws the same order from
+    ``sampler`` (seeded alike) and takes every ``size``-th item from ``rank`` on, so the
+    processes together see the one-process order, and with one process exactly it.
+
+    ``pad`` repeats the first items so that every process gets as many (training: each
+    takes the same number of steps); without it the shares differ by at most one
+    (validation, where every image counts once)."""
+
+    def __init__(self, sampler: Sampler, rank: int, size: int, pad: bool) -> None:
+        self.sampler, self.rank, self.size, self.pad = sampler, rank, size, pad
+
+    def __len__(self) -> int:
+        total = len(self.sampler)
+        if self.pad:
+            return -(-total // self.size)
+        return len(range(self.rank, total, self.size))
+
+    def __iter__(self):
+        order = list(self.sampler)
+        if self.pad and order:
+            short = -len(order) % self.size
+            order += (order * (short // len(order) + 1))[:short]
+        yield from order[self.rank :: self.size]
+
+
 def make_loader(
     dataset: ImageDataset,
     batch_size: int,
@@ -79,12 +112,15 @@ def make_loader(
     device: torch.device,
     seed: int,
     sample_weights: list[float] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> DataLoader:
     """A DataLoader safe to start from a Qt process (workers never fork a running GUI).
 
     ``sample_weights`` draws training images with these weights (class balancing) instead
     of shuffling them. An :class:`ImageDataset` drawn in random order gets a seed per
-    sample (:class:`SeededSampler`). Everything random follows from ``seed``."""
+    sample (:class:`SeededSampler`). Everything random follows from ``seed``. ``shard``
+    (rank, processes) loads one process's share of a data-parallel run
+    (:class:`ShardedSampler`; padded when shuffling, i.e. training)."""
     generator = torch.Generator().manual_seed(seed)
     sampler: Sampler | None = None
     if sample_weights is not None:
@@ -93,6 +129,9 @@ def make_loader(
         sampler = RandomSampler(dataset, generator=generator)
     if sampler is not None and isinstance(dataset, ImageDataset):
         sampler = SeededSampler(sampler, seed)
+    if shard is not None:
+        order = SequentialSampler(dataset) if sampler is None else sampler
+        sampler = ShardedSampler(order, *shard, pad=sampler is not None)
     extra: dict = {}
     if workers > 0:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"

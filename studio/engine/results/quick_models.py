@@ -254,6 +254,8 @@ class _QuickRun:
     device: torch.device
     amp: tuple[Any, torch.dtype]
     forward: nn.Module | None = None
+    world: None = None  # one process (no data-parallel run)
+    parallel: None = None
 
 
 @contextmanager

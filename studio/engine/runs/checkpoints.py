@@ -128,8 +128,9 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def environment(device_name: str) -> dict[str, str]:
-    """Package versions and device, written beside every run."""
+def environment(device_name: str, world_size: int = 1, backend: str = "") -> dict[str, Any]:
+    """Package versions and device, written beside every run; a data-parallel run's
+    process count (``world_size``) and backend (``nccl``, ``gloo``) too."""
     from importlib.metadata import version
 
     from studio import __version__
@@ -141,4 +142,6 @@ def environment(device_name: str) -> dict[str, str]:
         **{name: version(name) for name in packages},
         "platform": platform.platform(),
         "device": device_name,
+        "world_size": world_size,
+        "backend": backend or None,
     }

@@ -14,12 +14,13 @@ from torch.utils.data import TensorDataset
 
 from studio.config import ProjectConfig
 from studio.engine.control import StopToken
-from studio.engine.data.loaders import ImageDataset, SeededSampler, make_loader
+from studio.engine.data.loaders import ImageDataset, SeededSampler, ShardedSampler, make_loader
 from studio.engine.events import EpochEnded, EventSink, Notice, RunStatus
 from studio.engine.models.factory import head_module
 from studio.engine.models.state import checked, load_checked
 from studio.engine.runs import checkpoints
 from studio.engine.training import feature_cache
+from studio.engine.training.distributed import World
 from studio.engine.training.optim import Schedule, build_optimizer
 from studio.engine.training.run_data import train_loader
 
@@ -65,6 +66,10 @@ class Run:
     keys: tuple[list[str], list[str]] = ([], [])  # content keys of the train and val files
     forward: nn.Module | None = None  # the head alone when training on cached features
     cached: dict[str, torch.Tensor] | None = None
+    # data-parallel runs: this process's place, and the DistributedDataParallel wrapper that
+    # training steps go through (``model`` stays the plain module: validation, checkpoints)
+    world: World | None = None
+    parallel: nn.Module | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config.train
@@ -83,10 +88,13 @@ class Run:
             train = TensorDataset(self.cached["train_x"], self.cached["train_y"])
             val = TensorDataset(self.cached["val_x"], self.cached["val_y"])
             workers = 0  # tensors in memory: nothing to decode
+        shard = (self.world.rank, self.world.size) if self.world else None
         self.train_loader = train_loader(
-            train, self.sampler_weights, batch_size, workers, self.device, cfg.seed
+            train, self.sampler_weights, batch_size, workers, self.device, cfg.seed, shard
         )
-        self.val_loader = make_loader(val, batch_size, False, workers, self.device, cfg.seed)
+        self.val_loader = make_loader(
+            val, batch_size, False, workers, self.device, cfg.seed, shard=shard
+        )
         self.schedule = Schedule(cfg, self.optimizer, len(self.train_loader))
 
     def use_cached_features(self, token: StopToken) -> None:
@@ -114,11 +122,11 @@ class Run:
 
     def training_state(self, epoch: int) -> dict:
         """What resuming needs besides the weights (all weights-only-loadable)."""
-        sampler = self.train_loader.sampler
-        seeds = sampler.generator.get_state() if isinstance(sampler, SeededSampler) else None
+        sampler = self._seeded_sampler()
+        seeds = sampler.generator.get_state() if sampler is not None else None
         return {
             "epoch": epoch,
-            "batch_size": self.batch_size,
+            "batch_size": self.batch_size * self.processes,  # the total over all processes
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -134,15 +142,16 @@ class Run:
         from studio.engine.events import from_dict
 
         load_checked(self.model, weights, f"The last checkpoint of {self.run_dir}")
-        if state["batch_size"] != self.batch_size:
-            self.build_loaders(state["batch_size"])
+        batch_size = max(1, state["batch_size"] // self.processes)  # any process count
+        if batch_size != self.batch_size:
+            self.build_loaders(batch_size)
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         self.scaler.load_state_dict(state["scaler"])
         checkpoints.set_rng_state(state["rng"])
         self.train_loader.generator.set_state(state["loader"])
-        sampler, seeds = self.train_loader.sampler, state.get("augment")
-        if isinstance(sampler, SeededSampler) and isinstance(seeds, torch.Tensor):
+        sampler, seeds = self._seeded_sampler(), state.get("augment")
+        if sampler is not None and isinstance(seeds, torch.Tensor):
             sampler.generator.set_state(seeds)
         self.history = [from_dict(json.loads(e)) for e in state["history"]]
         self.best = next((e for e in self.history if e.epoch == state["best_epoch"]), None)
@@ -150,3 +159,14 @@ class Run:
             best = checkpoints.load_weights(self.run_dir, "best")
             self.best_state = checked(self.model.state_dict(), best, f"{self.run_dir}'s best model")
         self.start_epoch = state["epoch"] + 1
+
+    @property
+    def processes(self) -> int:
+        """How many processes train together (1 but in a data-parallel run)."""
+        return self.world.size if self.world else 1
+
+    def _seeded_sampler(self) -> SeededSampler | None:
+        sampler = self.train_loader.sampler
+        if isinstance(sampler, ShardedSampler):
+            sampler = sampler.sampler
+        return sampler if isinstance(sampler, SeededSampler) else None

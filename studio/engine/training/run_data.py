@@ -68,9 +68,11 @@ def train_loader(
     workers: int,
     device: torch.device,
     seed: int,
+    shard: tuple[int, int] | None = None,
 ) -> DataLoader:
-    """The training loader: shuffled (or drawn with ``sampler_weights``), seeded with ``seed``."""
-    return make_loader(dataset, batch_size, True, workers, device, seed, sampler_weights)
+    """The training loader: shuffled (or drawn with ``sampler_weights``), seeded with ``seed``;
+    ``shard`` (rank, processes) takes one data-parallel process's share."""
+    return make_loader(dataset, batch_size, True, workers, device, seed, sampler_weights, shard)
 
 
 def inverse_frequency(labels: list[int], classes: int) -> list[float]:

@@ -7,6 +7,9 @@ close order is fixed: training stops → ``run_finished`` is written → the his
 and closed → the log is closed. The record is opened before set-up, so a run stopped while it
 loads is listed as stopped, and one whose process is killed is later found interrupted (the
 run store's liveness check).
+
+In a data-parallel run (torchrun) the session of rank 0 does all of this; the other processes
+train alongside it and write nothing (:meth:`RunSession._run_peer`).
 """
 
 from __future__ import annotations
@@ -48,9 +51,14 @@ class RunSession:
         project: Path | None = None,
         resume: bool = False,
         notices: Sequence[str] = (),
+        sync_bn: bool = False,
     ) -> None:
+        from studio.engine.training import distributed
+
         self.config = config.model_copy(deep=True)  # where the config enters a run
-        if run_dir is None:
+        self.peer = not distributed.is_main()  # another process of a data-parallel run
+        self.sync_bn = sync_bn
+        if run_dir is None and not self.peer:
             root = runs_root or (project / "runs" if project else None)
             if root is None:
                 raise ValueError("a run needs run_dir, runs_root or a project folder")
@@ -58,7 +66,7 @@ class RunSession:
                 run_dir = files.new_run_dir(root)
             except OSError as exc:
                 raise StudioError(f"Cannot create a run folder in {root}: {exc.strerror}") from None
-        self.run_dir = Path(run_dir)
+        self.run_dir = Path(run_dir) if run_dir is not None else None  # a peer's may be None
         self.project = Path(project) if project is not None else None
         self.resume = resume
         self.notices = tuple(notices)  # the resolver's (e.g. lowered workers), sent first
@@ -72,6 +80,8 @@ class RunSession:
         run folder is locked meanwhile: a second run into it fails at once."""
         token = token or StopToken()
         began = time.perf_counter()
+        if self.peer:
+            return self._run_peer(sink, token, began)
         try:
             owned = self._own_folder()
         except StudioError as exc:  # another run's folder: nothing is written into it
@@ -135,7 +145,15 @@ class RunSession:
                 emit(Notice(message=message))
             try:
                 hooks = tracking.callbacks(self.config, self.run_dir)  # TensorBoard, MLflow
-                self.result = fit(self.config, emit, token, self.run_dir, self.resume, hooks)
+                self.result = fit(
+                    self.config,
+                    emit,
+                    token,
+                    self.run_dir,
+                    self.resume,
+                    hooks,
+                    sync_bn=self.sync_bn,
+                )
             except Exception as exc:
                 if self.final is None:  # set-up ended before training began
                     emit(_ended_early(exc, token, time.perf_counter() - began))
@@ -146,6 +164,27 @@ class RunSession:
                 store.close()
             log.close()
         return self.final
+
+    def _run_peer(self, sink: EventSink, token: StopToken, began: float) -> RunFinished:
+        """Train as one more process of a data-parallel run: no folder, log or history
+        (rank 0 writes them); ``sink`` still gets the events, ``run_finished`` last."""
+        from studio.engine.training.trainer import fit
+
+        def emit(event: Event) -> None:
+            if isinstance(event, RunStarted):
+                self.started = event
+            elif isinstance(event, RunFinished):
+                self.final = event
+            sink(event)
+
+        try:
+            self.result = fit(
+                self.config, emit, token, self.run_dir, self.resume, sync_bn=self.sync_bn
+            )
+        except Exception as exc:
+            if self.final is None:
+                emit(_ended_early(exc, token, time.perf_counter() - began))
+        return self.final or _ended_early(RuntimeError("no result"), token, 0.0)
 
     def _open_history(self, sink: EventSink) -> tuple[RunStore | None, RunRecorder | None]:
         """The project's history, with this run opened as ``running`` (on this thread: a

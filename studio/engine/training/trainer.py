@@ -8,6 +8,7 @@ weights are what every run keeps, whether it finished, stopped early or was stop
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import random
@@ -29,7 +30,7 @@ from studio.engine.models.factory import create_model
 from studio.engine.models.finetune import apply_strategy, trainable_summary
 from studio.engine.models.inference import autocast
 from studio.engine.runs import checkpoints, files
-from studio.engine.training import feature_cache, resolve
+from studio.engine.training import distributed, feature_cache, resolve
 from studio.engine.training.callbacks import Callback, CoachCallback, EarlyStopping, LastCheckpoint
 from studio.engine.training.overfitting import CoachSettings
 from studio.engine.training.run import Run, RunResult
@@ -46,14 +47,19 @@ def fit(
     run_dir: Path | None = None,
     resume: bool = False,
     callbacks: list[Callback] | None = None,
+    sync_bn: bool = False,
 ) -> RunResult:
     """Train as ``config`` says. Bad input raises :class:`StudioError` and a stop during
     set-up raises :class:`Stopped`, both before any event; once ``run_started`` is sent,
     ``run_finished`` always follows (finished, stopped, failed). ``resume`` continues
     ``run_dir``'s last checkpoint. Front ends run it through a
-    :class:`~studio.engine.training.session.RunSession`."""
+    :class:`~studio.engine.training.session.RunSession`.
+
+    Started by torchrun, it trains data-parallel (:mod:`.distributed`): rank 0 alone writes
+    ``run_dir`` and runs ``callbacks``; ``sync_bn`` synchronises batch norms across processes."""
     token = token or StopToken()
-    run = _prepare(config, sink, run_dir, token)
+    main = distributed.is_main()
+    run = _prepare(config, sink, run_dir if main else None, token, sync_bn)
     if resume and (run_dir is None or not checkpoints.has_checkpoint(run_dir)):
         raise StudioError(f"Nothing to resume in {run_dir}: it has no checkpoint.")
     cfg = config.train
@@ -63,12 +69,12 @@ def fit(
     ]
     if cfg.early_stopping:
         hooks.append(EarlyStopping(cfg.early_stopping_patience, cfg.early_stopping_metric))
-    hooks += callbacks or []
+    hooks += (callbacks or []) if main else []
     trainable, total = trainable_summary(run.model)
     sink(
         RunStarted(
             model=config.model.name,
-            device=device_label(run.device),
+            device=_device_label(run),
             classes=list(run.classes),
             train_images=len(run.train_ds),
             val_images=len(run.val_ds),
@@ -84,7 +90,7 @@ def fit(
     started = time.perf_counter()
     status, message = RunStatus.FINISHED, ""
     try:
-        if feature_cache.applies(config):
+        if feature_cache.applies(config) and run.world is None:
             run.use_cached_features(token)
         if resume:
             run.restore(*checkpoints.load_last(run_dir))
@@ -95,6 +101,11 @@ def fit(
             try:
                 ended = _epoch(run, epoch, token)
             except torch.OutOfMemoryError:
+                if run.world is not None:  # the processes must keep the same steps
+                    raise StudioError(
+                        f"GPU {run.device.index} ran out of memory: lower the batch size "
+                        "or the image size."
+                    ) from None
                 _halve_batch(run)
                 continue  # the same epoch again, with smaller batches
             for hook in hooks:  # save first: once an epoch is announced, it is on disk
@@ -102,10 +113,14 @@ def fit(
             run.sink(ended)
             for hook in hooks:
                 hook.on_epoch_end(run, ended)
+            _agree_to_stop(run)
             epoch += 1
         message = run.stop_message
     except Stopped:
         status = RunStatus.STOPPED
+    except distributed.PeerLost:
+        distributed.ending()
+        status, message = RunStatus.INTERRUPTED, _peer_lost(run_dir)
     except NonFiniteLoss as exc:
         status, message = (
             RunStatus.FAILED,
@@ -116,10 +131,63 @@ def fit(
             ),
         )
     except Exception as exc:
+        if run.world is not None and distributed.lost_peer(exc):
+            distributed.ending()
+            status, message = RunStatus.INTERRUPTED, _peer_lost(run_dir)
+            return _end(run, hooks, status, started, message)
         status, message = RunStatus.FAILED, _explain(exc, run_dir)
         _end(run, hooks, status, started, message)
         raise
+    if run.world is not None and status != RunStatus.INTERRUPTED:
+        distributed.leave()  # a clean end (after a lost peer, the process exit cleans up)
     return _end(run, hooks, status, started, message)
+
+
+# ---- data-parallel runs (torchrun): see studio.engine.training.distributed ----
+
+
+def _device_label(run: Run) -> str:
+    label = device_label(run.device)
+    return label if run.world is None else f"{label} × {run.world.size} processes"
+
+
+def _agree_to_stop(run: Run) -> None:
+    """A callback that ends the run (early stopping, a stop request) ends it in every
+    process, or the others would wait for this one."""
+    if run.world is not None and run.world.any(bool(run.stop_message), run.device):
+        run.stop_message = run.stop_message or "Stopped by another process of the run."
+
+
+def _peer_lost(run_dir: Path | None) -> str:
+    saved = (
+        checkpoints.last_epoch(run_dir)
+        if run_dir is not None and checkpoints.has_checkpoint(run_dir)
+        else 0
+    )
+    kept = f"its last checkpoint (epoch {saved}) is kept" if saved else "no epoch was saved"
+    return (
+        "Another process of the data-parallel run ended or stopped answering: the run is "
+        f"interrupted; {kept}. Continue it with studio train --resume {run_dir}, with any "
+        "number of processes."
+    )
+
+
+def _parallel(place: distributed.World | None, device: torch.device, batch_size: int):
+    """Join the data-parallel group when torchrun started this process: its place, device
+    and share of the batch (the whole run, device and batch otherwise)."""
+    if place is None:
+        return None, device, batch_size
+    place, device = distributed.join(place, device)
+    return place, device, distributed.split_batch(batch_size, place)
+
+
+def _parallel_notice(run: Run, sync_bn: bool) -> Notice:
+    world = run.world
+    return Notice(
+        message=f"Data-parallel training: {world.size} processes ({world.backend}), "
+        f"{run.batch_size} images each per step (batch {run.batch_size * world.size})"
+        + (", batch norms synchronised." if sync_bn else ".")
+    )
 
 
 def _coach_settings(config: ProjectConfig) -> CoachSettings:
@@ -138,7 +206,11 @@ def _require_validation(split: DataSplit, share: float) -> None:
 
 
 def _prepare(
-    config: ProjectConfig, sink: EventSink, run_dir: Path | None, token: StopToken | None = None
+    config: ProjectConfig,
+    sink: EventSink,
+    run_dir: Path | None,
+    token: StopToken | None = None,
+    sync_bn: bool = False,
 ) -> Run:
     """Everything before the first batch: the one split, the model, the data and loaders. A
     stop asked meanwhile raises :class:`Stopped` within a file read or a model step."""
@@ -152,7 +224,9 @@ def _prepare(
     _require_validation(split, config.data.val_fraction)
     _check(token)
     _seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
+    place, device, batch_size = _parallel(
+        distributed.world(), pick_device(cfg.device), cfg.batch_size
+    )
     _check(token)
     model = create_model(
         mcfg.name,
@@ -175,6 +249,11 @@ def _prepare(
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True
+    parallel = distributed.wrap(model, device, sync_bn) if place is not None else None
+    if sync_bn and place is None:
+        sink(Notice(message="Synchronised batch norms need several processes: not used."))
+    if parallel is not None:
+        model = parallel.module  # with its batch norms synchronised when asked
     data = training_data(config, split)
     loss_weight = (
         torch.tensor(data.class_weights, device=device) if cfg.class_weighting == "loss" else None
@@ -189,8 +268,8 @@ def _prepare(
         train_ds=data.train,
         val_ds=data.val,
         groups=groups,
-        workers=_workers(cfg.num_workers, device, sink),
-        batch_size=cfg.batch_size,
+        workers=_workers(cfg.num_workers, device, sink, place.local_size if place else 1),
+        batch_size=batch_size,
         amp=autocast(device, cfg.mixed_precision),
         loss_fn=nn.CrossEntropyLoss(weight=loss_weight, label_smoothing=cfg.label_smoothing),
         sampler_weights=data.sampler_weights,
@@ -199,20 +278,32 @@ def _prepare(
         mean=data.mean,
         std=data.std,
         keys=data.keys,
+        world=place,
+        parallel=parallel,
     )
+    if place is not None:
+        sink(_parallel_notice(run, sync_bn))
     if run_dir is not None:
         atomic_write_text(run_dir / files.CONFIG, run_config_json(config, run_dir))
         atomic_write_text(
             run_dir / files.ENVIRONMENT,
-            json.dumps(checkpoints.environment(device_label(device)), indent=2),
+            json.dumps(
+                checkpoints.environment(
+                    device_label(device), place.size if place else 1, place.backend if place else ""
+                ),
+                indent=2,
+            ),
         )
         _save_split(run_dir, split)
     return run
 
 
-def _workers(requested: int | str, device: torch.device, sink: EventSink) -> int:
-    """The resolver's worker count for this machine; a request it lowers is a notice."""
-    count, why = resolve.loader_workers(requested, device.type, Machine.here(device.type))
+def _workers(requested: int | str, device: torch.device, sink: EventSink, processes: int) -> int:
+    """The resolver's worker count for this machine (its share of the cores when
+    ``processes`` train on it); a request it lowers is a notice."""
+    machine = Machine.here(device.type)
+    machine = dataclasses.replace(machine, cores=max(1, machine.cores // processes))
+    count, why = resolve.loader_workers(requested, device.type, machine)
     if requested != "auto" and count < int(requested):
         sink(Notice(message=f"Loader workers {count}: {why}."))
     return count
@@ -245,6 +336,7 @@ def _epoch(run: Run, epoch: int, token: StopToken) -> EpochEnded:
     run.history.append(ended)
     if improved:
         run.best = ended
+    if improved and (run.world is None or run.world.main):
         run.best_state = {
             k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()
         }
