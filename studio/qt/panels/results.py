@@ -222,7 +222,7 @@ class ResultsPanel(QWidget):
         self.cam.clear()
         self.cam.setToolTip("")
         self.cam.setText("Select an image for its Grad-CAM heat map.")
-        self.predictions.clear()
+        self.try_panel.set_run(None)
         self.learning.set_run(None, None)
         self._set_enabled(False)
 
