@@ -114,6 +114,34 @@ def test_autosave_unsaved_mark_and_the_close_question(qtbot, window, tmp_path: P
     project.autosave_action.setChecked(True)
 
 
+def test_a_project_that_cannot_be_saved_never_keeps_the_window_open(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """Read-only media with autosave on: closing asks once (Save As, close without saving,
+    cancel) instead of failing to save on every try."""
+    from studio import errors
+    from studio.qt import project_actions
+
+    project = window.project
+    with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
+        assert project.new(tmp_path / "p")
+    project._timer.stop()
+    window.findChild(QSpinBox, "epochsInput").setValue(13)
+    assert project.dirty and project.autosave
+
+    def read_only(folder, config):
+        raise errors.StudioError(f"cannot save {folder}: read-only file system")
+
+    monkeypatch.setattr(project_actions, "save_project", read_only)
+    asked: list[str] = []
+    monkeypatch.setattr(project, "ask_save_failed", lambda why: asked.append(why) or "cancel")
+    assert not window.close() and window.isVisible()
+    assert len(asked) == 1 and "read-only file system" in asked[0]
+    monkeypatch.setattr(project, "ask_save_failed", lambda why: asked.append(why) or "discard")
+    close_window(qtbot, window)
+    assert len(asked) == 2 and not window.isVisible()
+
+
 def test_broken_project_file_shows_one_line_and_the_window_carries_on(qtbot, window, tmp_path):
     save_project(tmp_path, ProjectConfig())
     path = tmp_path / PROJECT_FILE

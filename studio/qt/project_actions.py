@@ -441,12 +441,38 @@ class ProjectActions(QObject):
         """Whether the window may close; unsaved changes are saved (autosave) or asked about."""
         if self.folder is None or not self.dirty:
             return True
-        if self.autosave:
-            return self.save()
-        decision = self.ask_unsaved()
-        if decision == "save":
-            return self.save()
-        return decision == "discard"
+        if not self.autosave:
+            decision = self.ask_unsaved()
+            if decision != "save":
+                return decision == "discard"
+        self._timer.stop()
+        try:
+            save_project(self.folder, self.model.config)
+        except StudioError as exc:  # read-only media, a full disk: never a window stuck open
+            decision = self.ask_save_failed(str(exc))
+            if decision == "save_as":
+                return self.choose_save_as()
+            return decision == "discard"
+        self._set_dirty(False)
+        self.saved.emit(self.folder)
+        return True
+
+    def ask_save_failed(self, reason: str) -> str:
+        """Closing, the project could not be saved: ``"save_as"``, ``"discard"`` or
+        ``"cancel"`` (asked once; the window closes unless the user cancels)."""
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Cannot save the project",
+            f"{reason}\n\nSave the project in another folder, or close without saving?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            self.window,
+        )
+        box.button(buttons.Save).setText("Save As…")
+        box.button(buttons.Discard).setText("Close without saving")
+        box.setDefaultButton(buttons.Save)
+        answer = box.exec()
+        return {buttons.Save: "save_as", buttons.Discard: "discard"}.get(answer, "cancel")
 
     def shutdown(self) -> None:
         """The window is closing: no more autosaves, the history closed."""
