@@ -20,6 +20,8 @@ def test_window_follows_a_cli_run_live_and_stops_it(qtbot, window, noise_dataset
     args = ["--data", str(noise_dataset), "--out", str(run), "--model", "small_cnn"]
     args += ["--weights", "none", "--augment", "none", "--lr", "0.003", "--epochs", "60"]
     args += ["--image-size", "16", "--batch-size", "8", "--quiet"]
+    # no early stopping or warm-up: the run must go on overfitting until the Stop click
+    args += ["--set", "train.early_stopping=false", "--set", "train.warmup_epochs=0"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "studio", "train", *args],
         stdout=subprocess.DEVNULL,
