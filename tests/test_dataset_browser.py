@@ -106,6 +106,7 @@ def test_health_fixes_change_the_project_and_the_next_run(qtbot, window, nasty: 
     assert window.model.config.train.image_size == suggested
     assert window.model.resolution.config.train.image_size == suggested
     (imbalance,) = report.find_items("imbalance")
+    window.model.update("train", class_weighting="none")  # the user's (Studio would weight)
     assert report.fix_text(imbalance) == "Turn on class weighting"
     report.problems.itemClicked.emit(imbalance, FIX)  # a click in the Fix column
     assert window.model.resolution.config.train.class_weighting == "loss"

@@ -68,10 +68,11 @@ class ResultsPanel(QWidget):
         self.marks: dict[str, str] = {}
         self._lock = threading.Lock()  # one job at a time uses the model
         self._generation = 0
+        self._sources: list[Path] | None = None  # the data folders when the run was shown
         self.try_panel = TryPanel(self.tasks, self._lock)  # the window shows it as a tab
         self._build()
         model.project_changed.connect(self.reset)
-        model.dataset_changed.connect(lambda _index: self.reset())
+        model.dataset_changed.connect(self._dataset_changed)
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -204,9 +205,16 @@ class ResultsPanel(QWidget):
         ):
             w.setEnabled(on)
 
+    def _dataset_changed(self, _index: Any) -> None:
+        """Other folders: the run shown goes. A rescan of the same folders (the project
+        just opened, an edit) keeps it."""
+        if self._sources != self.model.sources:
+            self.reset()
+
     def reset(self) -> None:
         """Another project or dataset: no run shown (a job still running is dropped)."""
         self._generation += 1
+        self._sources = None
         self.run_dir, self.run, self.result, self.marks = None, None, None, {}
         self.title.setText("No run yet: train a model, or open a past run.")
         for label in (self.summary, self.verdict, self.test_label, self.seal_label):
@@ -259,6 +267,7 @@ class ResultsPanel(QWidget):
         self._generation += 1
         generation = self._generation
         self.run_dir, self.run, self.result = Path(run_dir), None, None
+        self._sources = self.model.sources
         self.marks = _read_marks(self.run_dir)
         from studio.engine.runs.eventlog import coach_verdict
 
