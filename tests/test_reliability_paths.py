@@ -13,6 +13,7 @@ from conftest import make_dataset
 
 from studio.cli.main import main
 from studio.config import ProjectConfig
+from studio.config.schema import SETTINGS
 from studio.config.io import save_project
 from studio.engine.runs import files
 from studio.engine.runs.store import DB_FILE, RunStore
@@ -27,6 +28,7 @@ def project_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config.model.name, config.model.weights = "small_cnn", "none"
     config.train.epochs, config.train.image_size, config.train.batch_size = 1, 16, 8
     config.train.num_workers, config.train.device = 0, "cpu"
+    config.user_set = sorted(SETTINGS)  # as a user's project: nothing derived differently
     save_project(work / "proj", config)
     assert main(["train", str(work / "proj"), "--quiet"]) == 0
     return work

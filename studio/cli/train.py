@@ -413,9 +413,12 @@ def run_training(
 
 
 def _resumed_config(run_dir: Path) -> ProjectConfig:
+    """The settings of the run being continued, each one as it ran."""
     from studio.config.io import load_run_config
 
-    return adopt(load_run_config(run_dir))  # an older run's too, paths made absolute
+    config = load_run_config(run_dir)  # an older run's too, paths made absolute
+    config.user_set = sorted(SETTINGS)  # a resume continues the run as it ran: none derived
+    return config
 
 
 def _with_overrides(config: ProjectConfig, pairs: list[str], patience: int | None) -> ProjectConfig:
