@@ -15,7 +15,7 @@ from conftest import make_dataset
 
 from studio.cli.main import main
 from studio.config import ProjectConfig
-from studio.config.io import load_project, save_project
+from studio.config.io import load_project, read_path, save_project
 from studio.engine.data.index import Edits, scan_folders
 from studio.engine.events import Progress
 from studio.engine.models.factory import create_model
@@ -109,7 +109,8 @@ def test_decisions_round_trip_and_change_the_next_training_set(dataset: Path, tm
     split = json.loads((tmp_path / "run" / "split.json").read_text())
     counts = {c: sum(n.values()) for c, n in split["counts"].items()}
     assert counts == {"birds": 12, "cats": 10, "dogs": 13}
-    listed = [p for files in split["files"].values() for p in files]
+    run = tmp_path / "run"  # each file stored relative to its run folder
+    listed = [str(read_path(p, run)) for files in split["files"].values() for p in files]
     assert str(cats[1]) not in listed and str(cats[0]) in listed
     assert digests(dataset) == before  # relabelled, excluded: the files are untouched
 

@@ -189,7 +189,7 @@ def adopt(config: ProjectConfig) -> ProjectConfig:
         chosen |= theirs
         work.user_set = sorted(chosen)
     defaults, derived = ProjectConfig(), {rule.name for rule in RULES}
-    for name in SETTINGS - derived:
+    for name in SETTINGS - derived if not named else ():  # Studio's own files name them
         if _written(work, name) and _get(work, name) != _get(defaults, name):
             chosen.add(name)
     work.user_set = sorted(chosen)
