@@ -13,8 +13,8 @@ from conftest import make_dataset
 
 from studio.cli.main import main
 from studio.config import ProjectConfig
-from studio.config.schema import SETTINGS
 from studio.config.io import save_project
+from studio.config.schema import SETTINGS
 from studio.engine.runs import files
 from studio.engine.runs.store import DB_FILE, RunStore
 
