@@ -374,12 +374,7 @@ class MainWindow(QMainWindow):
         if len(index.classes) < 2:
             self.show_message("A classifier needs at least 2 classes: add another folder.")
             return
-        self.message.hide()
-        self.banner.reset()
-        self._stopped_early = False
-        self.plots.build()
-        self.plots.reset()
-        self.progress.setValue(0)
+        self._clear_for_run()
         self.progress_label.setText("Starting…")
         resolution = self.model.resolution  # what the CLI would run for the same choices
         session = self.controller.start(
@@ -436,18 +431,23 @@ class MainWindow(QMainWindow):
         if not run_dir.is_dir():
             self.show_message(f"Run folder not found: {run_dir}")
             return
-        self.message.hide()
-        self.banner.reset()
-        self._stopped_early = False
-        self.plots.build()
-        self.plots.reset()
+        self._clear_for_run()
         self.stack.setCurrentWidget(self.plots)
-        self.progress.setValue(0)
         self.progress_label.setText(f"Following {run_dir.name}…")
         self.last_run_dir = run_dir
         self.controller.follow(run_dir)
         self._set_training(True)
         self.pause_button.setEnabled(False)
+
+    def _clear_for_run(self) -> None:
+        """A new run is shown (trained here or followed): no message, banner or curves of
+        the last one, progress at zero."""
+        self.message.hide()
+        self.banner.reset()
+        self._stopped_early = False
+        self.plots.build()
+        self.plots.reset()
+        self.progress.setValue(0)
 
     def _pause_toggled(self, paused: bool) -> None:
         self.controller.set_paused(paused)
