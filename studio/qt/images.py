@@ -32,6 +32,19 @@ def thumbnail(path, size: int) -> np.ndarray:
     return np.asarray(image)
 
 
+def thumbnails(paths: list[str], size: int) -> list[np.ndarray | None]:
+    """:func:`thumbnail` of each path, ``None`` for one that cannot be decoded (workers)."""
+    from studio.engine.data.images import ImageError
+
+    out: list[np.ndarray | None] = []
+    for path in paths:
+        try:
+            out.append(thumbnail(path, size))
+        except ImageError:
+            out.append(None)
+    return out
+
+
 def to_rgb(image: QImage) -> np.ndarray:
     """A QImage (pasted, or a camera frame) as an ``H x W x 3`` uint8 array (copied)."""
     import numpy as np

@@ -294,16 +294,9 @@ class LabelIssuesPanel(QWidget):
         generation = self._generation
 
         def job() -> list[Any]:
-            from studio.engine.data.images import ImageError
-            from studio.qt.images import thumbnail
+            from studio.qt.images import thumbnails
 
-            out = []
-            for path in paths:
-                try:
-                    out.append(thumbnail(path, THUMB))
-                except ImageError:
-                    out.append(None)
-            return out
+            return thumbnails(paths, THUMB)
 
         def done(thumbs: list[Any]) -> None:
             if generation != self._generation:

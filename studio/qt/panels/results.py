@@ -409,16 +409,9 @@ class ResultsPanel(QWidget):
         paths = [im["path"] for im in shown]
 
         def job() -> list[Any]:
-            from studio.engine.data.images import ImageError
-            from studio.qt.images import thumbnail
+            from studio.qt.images import thumbnails
 
-            out = []
-            for path in paths:
-                try:
-                    out.append(thumbnail(path, THUMB))
-                except ImageError:
-                    out.append(None)
-            return out
+            return thumbnails(paths, THUMB)
 
         def done(thumbs: list[Any]) -> None:
             if generation != self._generation or self.gallery.images[: len(paths)] != shown:
