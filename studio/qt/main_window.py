@@ -26,6 +26,7 @@ from studio.engine.runs import files
 from studio.errors import StudioError
 from studio.qt.eta import Eta
 from studio.qt.fit import CENTRAL_MIN_WIDTH, PREFERRED, compact_combos, fit_to_screen, scrollable
+from studio.qt.gui_gc import collect_on_gui_thread
 from studio.qt.help import install as install_help
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
         guard_wheel(QApplication.instance())  # the wheel scrolls panels, not unfocused knobs
+        collect_on_gui_thread(QApplication.instance())  # no Qt object dies on a worker
         self.setWindowTitle("Studio — image classifier training")
         self.resize(*PREFERRED)
         self.setAcceptDrops(True)
