@@ -5,15 +5,17 @@ For each small dataset of real images, train twice: with what Studio derives for
 textbook configuration (64 px, flips on, 10 epochs, lr 1e-3). Reports the best validation
 accuracy, the wall time and the coach's alarms (raised, and still standing at the end).
 
-Datasets, all from real images that ship with the installed packages (no download):
-- ``digits``: Studio's bundled sample, 901 handwritten digits in 5 classes at 32 px;
-- ``mirrored``: the same digits, class "as written" vs "mirrored" (a flip changes the label);
-- ``colours``: the same digits tinted red or green, classes "red"/"green" (colour-defined);
+Datasets, all from real images that ship with packages (no download):
+- ``digits``: scikit-learn's 1,797 handwritten digits in 10 classes, scaled to 32 px;
+- ``sample``: Studio's bundled sample, 901 handwritten digits in 5 classes at 32 px;
+- ``mirrored``: the sample digits, class "as written" vs "mirrored" (a flip changes the label);
+- ``colours``: the sample digits tinted red or green, classes "red"/"green" (colour-defined);
+- ``photos``: 64 px patches of scikit-learn's two sample photographs, one class per photo;
 - ``tiny-noisy``: 8 digits a class, a third of the labels shuffled (the coach should alarm).
-scikit-learn (its digits), scikit-image and Pillow's test images are not installed here, and
-scipy's datasets need a download, so no photographs could be used.
+scikit-learn is not one of Studio's dependencies: ``uv run --with`` adds it for this run.
 
-    uv run python benchmarks/defaults_quality.py [--only digits] [--skip-textbook]
+    uv run --with scikit-learn python benchmarks/defaults_quality.py [--only digits]
+        [--skip-textbook]
 """
 
 from __future__ import annotations
@@ -39,13 +41,43 @@ def _digits() -> list[tuple[Path, str]]:
     return [(p, p.parent.name) for p in sorted(sample_dataset().glob("*/*.png"))]
 
 
+def _sklearn_digits(folder: Path) -> Path:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    for i, (pixels, label) in enumerate(zip(digits.images, digits.target, strict=True)):
+        image = Image.fromarray((pixels * (255 / 16)).astype(np.uint8))
+        (folder / str(label)).mkdir(parents=True, exist_ok=True)
+        image.resize((32, 32), Image.Resampling.BILINEAR).save(folder / str(label) / f"{i}.png")
+    return folder
+
+
+def _sklearn_photos(folder: Path, per_class: int = 150, size: int = 64) -> Path:
+    from sklearn.datasets import load_sample_images
+
+    rng = np.random.default_rng(0)
+    photos = load_sample_images()
+    for name, photo in zip(photos.filenames, photos.images, strict=True):
+        label = Path(name).stem
+        (folder / label).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            y = int(rng.integers(0, photo.shape[0] - size))
+            x = int(rng.integers(0, photo.shape[1] - size))
+            Image.fromarray(photo[y : y + size, x : x + size]).save(folder / label / f"{i}.png")
+    return folder
+
+
 def build(name: str, root: Path) -> Path:
     """Write dataset ``name`` under ``root`` (class folders) and return it."""
-    if name == "digits":
+    folder = root / name
+    if name == "sample":
         from studio.resources import sample_dataset
 
         return sample_dataset()
-    folder = root / name
+    if name == "digits":
+        return _sklearn_digits(folder)
+    if name == "photos":
+        return _sklearn_photos(folder)
     rng = random.Random(0)
     files = _digits()
     if name == "tiny-noisy":
@@ -123,7 +155,7 @@ def main() -> None:
     from studio.engine.training.resolve import resolve
 
     np.random.seed(0)
-    names = args.only or ["digits", "mirrored", "colours", "tiny-noisy"]
+    names = args.only or ["digits", "sample", "mirrored", "colours", "photos", "tiny-noisy"]
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("| dataset | config | best val acc | wall time | alarms (standing) | settings |")
     print("|---|---|---|---|---|---|")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gc
 import os
 import statistics
 import sys
@@ -52,6 +53,9 @@ class Probe:
         self.sched = _schedstat()
         self.gui = threading.get_ident()
         self.stacks: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        self.collections: dict[str, tuple[float, int]] = {}  # longest garbage collection
+        self._collecting = 0.0
+        gc.callbacks.append(self._collected)
         self._done = threading.Event()
         if explain:
             threading.Thread(target=self._sample, daemon=True).start()
@@ -71,6 +75,14 @@ class Probe:
             ran, queued = (b - a for a, b in zip(self.sched, sched, strict=True))
             self.worst[self.phase] = (gap, ran, queued)
         self.last, self.sched = now, sched
+
+    def _collected(self, step: str, info: dict) -> None:
+        if step == "start":
+            self._collecting = time.perf_counter()
+            return
+        took = time.perf_counter() - self._collecting
+        if took > self.collections.get(self.phase, (0.0,))[0]:
+            self.collections[self.phase] = (took, info["generation"])
 
     def stop(self) -> None:
         self.timer.stop()
@@ -235,12 +247,18 @@ def main() -> None:
         f"{args.epochs} epochs):"
     )
     print("worst gap: GUI running | waiting for a CPU | waiting for the GIL or asleep")
+    print("gc: the phase's longest garbage collection (ms, generation), on any thread")
     print(
-        f"{'phase':<12} {'worst ms':>9} {'run':>6} {'CPU':>6} {'GIL':>6} {'p99 ms':>8} {'ticks':>7}"
+        f"{'phase':<12} {'worst ms':>9} {'run':>6} {'CPU':>6} {'GIL':>6} {'p99 ms':>8} "
+        f"{'ticks':>7} {'gc':>9}"
     )
     for phase, (worst, ran, queued, p99, n) in probe.report().items():
         rest = worst - ran - queued
-        print(f"{phase:<12} {worst:9.0f} {ran:6.0f} {queued:6.0f} {rest:6.0f} {p99:8.0f} {n:7.0f}")
+        took, generation = probe.collections.get(phase, (0.0, 0))
+        print(
+            f"{phase:<12} {worst:9.0f} {ran:6.0f} {queued:6.0f} {rest:6.0f} {p99:8.0f} {n:7.0f} "
+            f"{took * 1000:6.0f} ({generation})"
+        )
     if args.explain:
         for phase in PHASES:
             print(f"\n== {phase}: most sampled stacks while the GUI was late")

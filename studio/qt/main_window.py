@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
         guard_wheel(QApplication.instance())  # the wheel scrolls panels, not unfocused knobs
-        collect_on_gui_thread(QApplication.instance())  # no Qt object dies on a worker
+        self._collector = collect_on_gui_thread(QApplication.instance())  # not on a worker
         self.setWindowTitle("Studio — image classifier training")
         self.resize(*PREFERRED)
         self.setAcceptDrops(True)
@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
             import studio.engine.results.evaluation
             import studio.engine.training.trainer  # noqa: F401
 
-        self.model.tasks.start(warm)
+        self.model.tasks.start(warm, lambda _: self._collector.freeze())
 
     def _cache_dir(self) -> Path | None:
         """Where quick models keep backbone features: the open project's ``cache/``."""
