@@ -17,7 +17,7 @@ import gc
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
-COLLECT_EVERY_MS = 500
+COLLECT_EVERY_MS = 100
 
 
 class GuiThreadCollector(QObject):
