@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.events import RunStatus
-from studio.engine.runs import database, paths
+from studio.engine.runs import database, lock, paths
 from studio.engine.runs.config_diff import config_differences
 from studio.engine.runs.database import DB_FILE, METRICS, Transaction
 from studio.engine.runs.record import RunRecord, decode, package_versions
@@ -30,17 +30,10 @@ __all__ = ["DB_FILE", "RunRecord", "RunStore", "config_differences", "move_run"]
 
 
 def _alive(pid: int | None, host: str) -> bool:
+    """Whether the process that recorded a run, on ``host``, still runs."""
     if pid is None or host != socket.gethostname():
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists, owned by someone else (or the platform cannot tell)
-    return True
+    return pid == os.getpid() or lock.alive(pid)
 
 
 class RunStore:
