@@ -13,8 +13,10 @@ from pathlib import Path
 from studio.config import ProjectConfig
 from studio.config.io import load_project, load_run_config, save_project
 from studio.engine.events import CoachVerdict, EpochEnded, RunFinished, RunStarted
+from studio.engine.runs.database import STORE_VERSION
 from studio.engine.runs.eventlog import coach_verdict
-from studio.engine.runs.store import STORE_VERSION, RunRecorder, RunStore
+from studio.engine.runs.recorder import RunRecorder
+from studio.engine.runs.store import RunStore
 
 
 def epoch(n: int, val_acc: float, best: int) -> EpochEnded:
@@ -203,7 +205,7 @@ def test_sigkill_mid_epoch_leaves_a_healthy_db_and_an_interrupted_run(
 
 
 def test_config_differences_lists_only_what_differs():
-    from studio.engine.runs.store import config_differences
+    from studio.engine.runs.config_diff import config_differences
 
     a = ProjectConfig().model_dump(mode="json")
     b = ProjectConfig().model_dump(mode="json")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -119,3 +121,17 @@ def head_module(model: nn.Module) -> nn.Module:
     """The classification head Studio attached (the whole model's last layer)."""
     name = getattr(model, "studio_head", "head")
     return model.get_submodule(name)
+
+
+@contextmanager
+def without_head(model: nn.Module) -> Iterator[nn.Module]:
+    """``model`` outputting its head's input (the frozen backbone's features) within the
+    block; the head is put back after it."""
+    parent_name, _, child = model.studio_head.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    head = getattr(parent, child)
+    setattr(parent, child, nn.Identity())
+    try:
+        yield model
+    finally:
+        setattr(parent, child, head)

@@ -174,7 +174,7 @@ def split_mismatch(run_a: Path, run_b: Path) -> str | None:
 
 
 def _split_cause(run_a: Path, run_b: Path) -> str:
-    from studio.engine.runs.store import config_differences
+    from studio.engine.runs.config_diff import config_differences
 
     configs = []
     for run in (run_a, run_b):

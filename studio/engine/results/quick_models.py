@@ -31,7 +31,8 @@ from studio.engine.data.index import Edits, trainable_index
 from studio.engine.data.splits import assign_splits, content_keys
 from studio.engine.events import BatchEnded, Event, EventSink, Progress
 from studio.engine.models.catalog import get_spec
-from studio.engine.models.factory import SmallCNN, create_model
+from studio.engine.models.factory import SmallCNN, create_model, without_head
+from studio.engine.models.inference import infer
 from studio.engine.models.weights import normalisation
 from studio.engine.runs.checkpoints import save_weights
 from studio.errors import StudioError
@@ -154,19 +155,21 @@ def _features(
     model = create_model(
         config.model.name, len(pool.classes), config.model.weights, 0.0, image_size=size
     )
-    parent_name, _, child = model.studio_head.rpartition(".")
-    parent = model.get_submodule(parent_name) if parent_name else model
-    setattr(parent, child, nn.Identity())  # the model now outputs the head's input
     device = pick_device(config.train.device)
-    model.to(device).eval()
     transform = eval_transform(size, mean, std)
-    chunks: list[torch.Tensor] = []
     total = len(pool)
-    for start in range(0, total, BATCH):
-        batch = _decode(pool.paths[start : start + BATCH], transform, size, token)
-        with torch.no_grad():
-            chunks.append(model(batch.to(device)).float().cpu())
-        sink(Progress(stage="Computing backbone features", done=start + len(batch), total=total))
+    batches = (
+        (_decode(pool.paths[start : start + BATCH], transform, size, token), start)
+        for start in range(0, total, BATCH)
+    )
+    chunks: list[torch.Tensor] = []
+    with without_head(model.to(device)) as backbone:
+        for features, start in infer(backbone, batches, device, "off", token):
+            chunks.append(features.cpu())
+            done = start + len(features)
+            sink(Progress(stage="Computing backbone features", done=done, total=total))
+    if token.should_stop():
+        raise Cancelled
     x = torch.cat(chunks)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,21 +216,24 @@ def fit_predict(
     if token.should_stop():
         raise Cancelled
     if inputs.kind == "features":
-        return _logistic(inputs.x.numpy(), labels, classes, train, test, seed)
-    return _small_cnn(inputs.x, labels, classes, train, test, quick, token, sink, seed)
+        x = inputs.x.numpy()
+        return _logistic(x[train], labels[train], x[test], classes, seed)
+    x_train, x_test = inputs.x[torch.as_tensor(train)], inputs.x[torch.as_tensor(test)]
+    return _small_cnn(x_train, labels[train], x_test, classes, quick, token, sink, seed)
 
 
 def _logistic(
-    x: np.ndarray, labels: np.ndarray, classes: int, train: np.ndarray, test: np.ndarray, seed: int
+    x_train: np.ndarray, y: np.ndarray, x_test: np.ndarray, classes: int, seed: int
 ) -> np.ndarray:
+    """Class probabilities of ``x_test`` (one column per class) from a logistic regression
+    on standardised features."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    y = labels[train]
     present = np.unique(y)
-    out = np.zeros((len(test), classes), dtype=np.float64)
+    out = np.zeros((len(x_test), classes), dtype=np.float64)
     if len(present) == 1:  # one class left in this subset: it is the only answer
         out[:, present[0]] = 1.0
         return out
@@ -236,8 +242,8 @@ def _logistic(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x[train], y)
-    out[:, model.classes_] = model.predict_proba(x[test])
+        model.fit(x_train, y)
+    out[:, model.classes_] = model.predict_proba(x_test)
     return out
 
 
@@ -271,16 +277,17 @@ def _one_thread():
 
 
 def _small_cnn(
-    x: torch.Tensor,
-    labels: np.ndarray,
+    x_train: torch.Tensor,
+    y: np.ndarray,
+    x_test: torch.Tensor,
     classes: int,
-    train: np.ndarray,
-    test: np.ndarray,
     quick: QuickSettings,
     token: StopToken,
     sink: EventSink | None,
     seed: int,
 ) -> np.ndarray:
+    """Class probabilities of ``x_test`` from the small CNN, trained on ``x_train`` by the
+    one training epoch and predicting through the one inference loop."""
     from torch.utils.data import TensorDataset
 
     from studio.engine.data.loaders import make_loader
@@ -294,7 +301,7 @@ def _small_cnn(
         torch.manual_seed(seed)
         model = SmallCNN(classes, dropout=0.2, width=quick.width).to(device)
     optimizer = build_optimizer(cfg, [{"params": list(model.parameters())}])
-    data = TensorDataset(x[torch.as_tensor(train)], torch.as_tensor(labels[train]))
+    data = TensorDataset(x_train, torch.as_tensor(y))
     loader = make_loader(data, BATCH, True, 0, device, seed)
     run = _QuickRun(
         model=model,
@@ -311,7 +318,6 @@ def _small_cnn(
         if isinstance(event, BatchEnded) and token.stop_requested:
             raise Cancelled
 
-    probs = []
     with _one_thread() if device.type == "cpu" else nullcontext():
         try:
             for epoch in range(1, quick.epochs + 1):
@@ -322,10 +328,9 @@ def _small_cnn(
             raise Cancelled from None
         except NonFiniteLoss:
             raise StudioError("A quick model diverged (NaN loss) on these images.") from None
-        model.eval()
-        with torch.no_grad():
-            for start in range(0, len(test), 256):
-                rows = torch.as_tensor(test[start : start + 256])
-                logits = model(x[rows].to(device)).float()
-                probs.append(torch.softmax(logits, dim=1).cpu().numpy())
+        batches = ((x_test[start : start + 256], None) for start in range(0, len(x_test), 256))
+        probs = [
+            torch.softmax(logits, dim=1).cpu().numpy()
+            for logits, _ in infer(model, batches, device, "off")
+        ]
     return np.concatenate(probs).astype(np.float64) if probs else np.zeros((0, classes))

@@ -84,7 +84,7 @@ def run_started_after_look(run_dir: Path, project: Path | None) -> bool:
 
 
 def _settings(config: ProjectConfig) -> dict[str, Any]:
-    from studio.engine.runs.store import flatten
+    from studio.engine.runs.config_diff import flatten
 
     flat = flatten(config.model_dump(mode="json"))
     return {k: v for k, v in flat.items() if k not in IGNORED}

@@ -19,7 +19,7 @@ def acquire(run_dir: Path) -> Path:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         except FileExistsError:
             owner = _owner(path)
-            if owner is not None and _alive(owner):
+            if owner is not None and alive(owner):
                 raise StudioError(
                     f"{run_dir} is in use by another training (process {owner}); "
                     "wait for it to end or choose another run folder"
@@ -47,7 +47,8 @@ def _owner(path: Path) -> int | None:
         return None  # unreadable or half-written: treated as stale
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine still runs (asked without signalling it)."""
     if pid <= 0:
         return False
     if os.name == "nt":  # os.kill would end the process there

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from studio.engine.control import StopToken
-from studio.engine.models.factory import head_module
+from studio.engine.models.factory import without_head
 from studio.engine.models.inference import eval_preprocessing, infer
 from studio.engine.runs import files
 from studio.engine.runs.checkpoints import save_weights
@@ -71,27 +71,21 @@ def _extract(run, dataset, token: StopToken) -> tuple[torch.Tensor, torch.Tensor
         dataset.labels,
         eval_preprocessing(cfg.model.name, cfg.train.image_size),
     )
-    model, head = run.model, head_module(run.model)
-    parent_name, _, child = model.studio_head.rpartition(".")
-    parent = model.get_submodule(parent_name) if parent_name else model
-    setattr(parent, child, torch.nn.Identity())  # the model now outputs the head's input
+    loader = DataLoader(
+        plain,
+        batch_size=max(run.batch_size, 64),
+        num_workers=run.workers,
+        pin_memory=run.device.type == "cuda",
+        generator=torch.Generator(),  # leave the global RNG untouched
+    )
     chunks, labels = [], []
-    try:
-        loader = DataLoader(
-            plain,
-            batch_size=max(run.batch_size, 64),
-            num_workers=run.workers,
-            pin_memory=run.device.type == "cuda",
-            generator=torch.Generator(),  # leave the global RNG untouched
-        )
+    with without_head(run.model) as backbone:
         precision = cfg.train.mixed_precision
-        for features, targets in infer(model, loader, run.device, precision, token):
+        for features, targets in infer(backbone, loader, run.device, precision, token):
             chunks.append(features.cpu())
             labels.append(targets)
-        if token.should_stop():
-            raise Stopped
-    finally:
-        setattr(parent, child, head)
+    if token.should_stop():
+        raise Stopped
     if not chunks:
         return torch.empty(0, 0), torch.empty(0, dtype=torch.long)
     return torch.cat(chunks), torch.cat(labels)

@@ -25,7 +25,8 @@ from studio.engine.events import Event, EventSink, Notice, RunFinished, RunStart
 from studio.engine.runs import files, lock
 from studio.engine.runs.eventlog import JsonlWriter
 from studio.engine.runs.follow import StopRequest
-from studio.engine.runs.store import RunRecorder, RunStore
+from studio.engine.runs.recorder import RunRecorder
+from studio.engine.runs.store import RunStore
 from studio.errors import StudioError
 from studio.fileio import remove_stale_temps
 
