@@ -6,6 +6,9 @@ chosen theme, at the scale given by ``QT_SCALE_FACTOR``. Run under a real X serv
 
 ``--tab all`` saves every tab (``shots/NAME-training.png``, ``shots/NAME-results.png``…).
 
+After training, the Results tab shows its first mistake (or, with none, a cell of correct
+answers) with its Grad-CAM, and the Try tab one sample image, classified.
+
 Runs go to a temporary ``STUDIO_HOME``; nothing of the user's is touched.
 """
 
@@ -54,6 +57,7 @@ def main() -> int:
         window.start_training()
         _wait(window.controller.run_finished)
         _wait(evaluated)  # the Results tab evaluates the best epoch next
+        show_examples(app, window)
     tabs = window.tabs
     for index in range(tabs.count()):
         name = tabs.tabText(index).split(" (")[0].split(" ✓")[0]
@@ -71,6 +75,31 @@ def main() -> int:
         print(f"{out}: {window.width()}x{window.height()} at {ratio:g}x ({args.theme})")
     window.close()
     return 0
+
+
+def show_examples(app, window) -> None:
+    """What a user looks at after a run: a mistake (or a right answer) and its Grad-CAM on
+    the Results tab, one sample image tried on the Try tab."""
+    import time
+
+    from studio.qt.smoke import _wait
+
+    results = window.results
+    result = results.result
+    if not any(im["true"] != im["predicted"] for im in result["images"]):
+        first = result["classes"][0]
+        results.show_cell(first, first)
+    deadline = time.monotonic() + 20
+    gallery = results.gallery
+    while time.monotonic() < deadline and not (gallery.count() and gallery.item(0).icon()):
+        app.processEvents()  # the thumbnails load on a worker
+        time.sleep(0.05)
+    if gallery.count():
+        gallery.setCurrentRow(0)
+        _wait(results.cam_ready, seconds=60)
+    sample = window.model.index.paths[len(window.model.index.paths) // 2]
+    results.try_panel.try_paths([sample])
+    _wait(results.try_panel.tried, seconds=60)
 
 
 def save_small(image, out: Path) -> None:

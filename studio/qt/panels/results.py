@@ -43,7 +43,8 @@ from studio.qt.project_model import ProjectModel
 
 GALLERY_MAX = 120  # thumbnails shown at once
 SIDE_BY_SIDE_WIDTH = 900  # narrower than this, the tab's parts stack in one scrolled column
-STACKED_HEIGHT = 860  # the stacked parts' height: each keeps a readable size, the tab scrolls
+MISTAKES_HEIGHT = 340  # stacked, the mistakes and Grad-CAM row: two rows of thumbnails
+TABLE_HEIGHT = 420  # stacked, a table taller than this scrolls inside
 REVIEW = "review.json"
 EXPORT_FORMATS = ("onnx", "torchscript", "state_dict")
 
@@ -217,10 +218,22 @@ class ResultsPanel(QWidget):
         vertical, horizontal = Qt.Orientation.Vertical, Qt.Orientation.Horizontal
         self.body.setOrientation(vertical if stacked else horizontal)
         self.right.setOrientation(horizontal if stacked else vertical)
-        self.body.setMinimumHeight(STACKED_HEIGHT if stacked else 0)
-        self.left.setSizes([300, 300])
         self.right.setSizes([360, 220] if stacked else [400, 220])
-        self.body.setSizes([560, 300] if stacked else [380, 420])
+        if stacked:
+            self._fit_heights()
+        else:
+            self.body.setMinimumHeight(0)
+            self.left.setSizes([300, 300])
+            self.body.setSizes([380, 420])
+
+    def _fit_heights(self) -> None:
+        """Stacked, each table is as tall as its rows (up to :data:`TABLE_HEIGHT`) and the
+        column as tall as its parts; the tab scrolls."""
+        tables = [min(w.sizeHint().height(), TABLE_HEIGHT) for w in (self.metrics, self.matrix)]
+        handle = self.body.handleWidth()
+        self.left.setSizes(tables)
+        self.body.setMinimumHeight(sum(tables) + MISTAKES_HEIGHT + 2 * handle)
+        self.body.setSizes([sum(tables) + handle, MISTAKES_HEIGHT])
 
     def _set_enabled(self, on: bool) -> None:
         for w in (
@@ -354,6 +367,8 @@ class ResultsPanel(QWidget):
         )
         self.metrics.show_result(r)
         self.matrix.show_result(r)
+        if self.stacked:
+            self._fit_heights()
         self.show_mistakes()
 
     def _show_looks(self, looks: int, has_test: bool) -> None:
