@@ -7,7 +7,8 @@ chosen theme, at the scale given by ``QT_SCALE_FACTOR``. Run under a real X serv
 ``--tab all`` saves every tab (``shots/NAME-training.png``, ``shots/NAME-results.png``…).
 
 After training, the Results tab shows its first mistake (or, with none, a cell of correct
-answers) with its Grad-CAM, and the Try tab one sample image, classified.
+answers) with its Grad-CAM, the Try tab one sample image, classified, and the Label issues
+tab a quick two-fold search (every image by score when none looks mislabelled).
 
 Runs go to a temporary ``STUDIO_HOME``; nothing of the user's is touched.
 """
@@ -19,6 +20,7 @@ import io
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -66,8 +68,7 @@ def main() -> int:
         tabs.setCurrentIndex(index)
         if args.tour:
             window.help.tour.start(0)
-        for _ in range(20):  # let previews and late layouts settle
-            app.processEvents()
+        settle(app, window)
         slug = name.lower().replace(" ", "-")
         out = args.out.with_name(f"{args.out.stem}-{slug}.png") if args.tab == "all" else args.out
         save_small(window.grab().toImage(), out)
@@ -80,8 +81,6 @@ def main() -> int:
 def show_examples(app, window) -> None:
     """What a user looks at after a run: a mistake (or a right answer) and its Grad-CAM on
     the Results tab, one sample image tried on the Try tab."""
-    import time
-
     from studio.qt.smoke import _wait
 
     results = window.results
@@ -100,6 +99,27 @@ def show_examples(app, window) -> None:
     sample = window.model.index.paths[len(window.model.index.paths) // 2]
     results.try_panel.try_paths([sample])
     _wait(results.try_panel.tried, seconds=60)
+    issues = window.label_issues
+    issues.folds.setValue(2)
+    issues.find()
+    _wait(issues.found, seconds=300)
+    if not issues.report.flagged:  # nothing mislabelled: list the images by score instead
+        issues.show_all.setChecked(True)
+    _wait(issues.thumbnails_ready, seconds=60)
+
+
+def settle(app, window, seconds: float = 20) -> None:
+    """Let previews, thumbnails (decoded on workers) and late layouts arrive."""
+    grid = window.browser.grid_model
+    images = window.tabs.currentWidget() is window.browser.images_page
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if not images or len(grid.cache) >= min(16, grid.rowCount()):
+            break
+        time.sleep(0.05)
+    for _ in range(20):
+        app.processEvents()
 
 
 def save_small(image, out: Path) -> None:
