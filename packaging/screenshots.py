@@ -6,6 +6,10 @@ chosen theme, at the scale given by ``QT_SCALE_FACTOR``. Run under a real X serv
 
 ``--tab all`` saves every tab (``shots/NAME-training.png``, ``shots/NAME-results.png``…).
 
+After training, the Results tab shows its first mistake (or, with none, a cell of correct
+answers) with its Grad-CAM, the Try tab one sample image, classified, and the Label issues
+tab a quick two-fold search (every image by score when none looks mislabelled).
+
 Runs go to a temporary ``STUDIO_HOME``; nothing of the user's is touched.
 """
 
@@ -16,6 +20,7 @@ import io
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -54,6 +59,7 @@ def main() -> int:
         window.start_training()
         _wait(window.controller.run_finished)
         _wait(evaluated)  # the Results tab evaluates the best epoch next
+        show_examples(app, window)
     tabs = window.tabs
     for index in range(tabs.count()):
         name = tabs.tabText(index).split(" (")[0].split(" ✓")[0]
@@ -62,8 +68,7 @@ def main() -> int:
         tabs.setCurrentIndex(index)
         if args.tour:
             window.help.tour.start(0)
-        for _ in range(20):  # let previews and late layouts settle
-            app.processEvents()
+        settle(app, window)
         slug = name.lower().replace(" ", "-")
         out = args.out.with_name(f"{args.out.stem}-{slug}.png") if args.tab == "all" else args.out
         save_small(window.grab().toImage(), out)
@@ -71,6 +76,50 @@ def main() -> int:
         print(f"{out}: {window.width()}x{window.height()} at {ratio:g}x ({args.theme})")
     window.close()
     return 0
+
+
+def show_examples(app, window) -> None:
+    """What a user looks at after a run: a mistake (or a right answer) and its Grad-CAM on
+    the Results tab, one sample image tried on the Try tab."""
+    from studio.qt.smoke import _wait
+
+    results = window.results
+    result = results.result
+    if not any(im["true"] != im["predicted"] for im in result["images"]):
+        first = result["classes"][0]
+        results.show_cell(first, first)
+    deadline = time.monotonic() + 20
+    gallery = results.gallery
+    while time.monotonic() < deadline and not (gallery.count() and gallery.item(0).icon()):
+        app.processEvents()  # the thumbnails load on a worker
+        time.sleep(0.05)
+    if gallery.count():
+        gallery.setCurrentRow(0)
+        _wait(results.cam_ready, seconds=60)
+    sample = window.model.index.paths[len(window.model.index.paths) // 2]
+    results.try_panel.try_paths([sample])
+    _wait(results.try_panel.tried, seconds=60)
+    issues = window.label_issues
+    issues.folds.setValue(2)
+    issues.find()
+    _wait(issues.found, seconds=300)
+    if not issues.report.flagged:  # nothing mislabelled: list the images by score instead
+        issues.show_all.setChecked(True)
+    _wait(issues.thumbnails_ready, seconds=60)
+
+
+def settle(app, window, seconds: float = 20) -> None:
+    """Let previews, thumbnails (decoded on workers) and late layouts arrive."""
+    grid = window.browser.grid_model
+    images = window.tabs.currentWidget() is window.browser.images_page
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if not images or len(grid.cache) >= min(16, grid.rowCount()):
+            break
+        time.sleep(0.05)
+    for _ in range(20):
+        app.processEvents()
 
 
 def save_small(image, out: Path) -> None:

@@ -74,7 +74,44 @@ def probe() -> dict:
     app.processEvents()
     label = window.findChild(QLabel, "resolvedSettings")
     out["resolved_whole"] = label.height() >= label.heightForWidth(label.width())
+    out["results"] = results_fit(app, window)
     return out
+
+
+RESULTS_BUTTONS = ["openRunButton", "markWrongLabelButton", "exportMarksButton", "exportButton"]
+
+
+def results_fit(app, window) -> dict:
+    """The Results tab showing a five-class result: whether it scrolls sideways, and whether
+    its buttons lie across the tab's visible width."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QScrollArea, QWidget
+
+    classes = ["zero", "one", "two", "three", "four"]
+    scores = {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    result = {
+        "classes": classes,
+        "per_class": [{"class": c, **scores, "support": 35} for c in classes],
+        "macro": scores,
+        "weighted": scores,
+        "count": 175,
+        "confusion": [[35 * (t == p) for p in range(5)] for t in range(5)],
+        "confusion_normalised": [[1.0 * (t == p) for p in range(5)] for t in range(5)],
+    }
+    panel = window.results
+    panel.metrics.show_result(result)
+    panel.matrix.show_result(result)
+    window.tabs.setCurrentWidget(panel)
+    app.processEvents()
+    viewport = panel.findChild(QScrollArea).viewport()
+    seen = QRect(viewport.mapToGlobal(QPoint(0, 0)), viewport.size())
+    across = {}
+    for name in RESULTS_BUTTONS:
+        button = panel.findChild(QWidget, name)
+        left = button.mapToGlobal(QPoint(0, 0)).x()
+        across[name] = seen.left() <= left and left + button.width() <= seen.right() + 1
+    scrolls = panel.findChild(QScrollArea).horizontalScrollBar().isVisible()
+    return {"scrolls_sideways": scrolls, "buttons_across": across}
 
 
 if __name__ == "__main__":

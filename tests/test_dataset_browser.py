@@ -76,6 +76,19 @@ def test_exclude_and_rename_are_kept_in_the_project(qtbot, window, dataset: Path
     assert data.excluded_classes == [] and window.model.config.data.excluded_classes == []
 
 
+def test_class_names_read_as_enabled_text_after_a_run_disabled_the_dock(
+    qtbot, window, dataset: Path
+):
+    browser = dropped_and_checked(qtbot, window, dataset)
+    browser.setEnabled(False)  # as while a run trains
+    browser.set_class_excluded("birds", True)  # an edit made then redraws the class list
+    browser.setEnabled(True)
+    birds, cats = browser.tree.topLevelItem(0), browser.tree.topLevelItem(1)
+    assert cats.data(0, Qt.ItemDataRole.ForegroundRole) is None  # the palette's own text colour
+    muted = birds.data(0, Qt.ItemDataRole.ForegroundRole).color()
+    assert muted != browser.tree.palette().color(browser.tree.palette().ColorRole.Text)
+
+
 def split_of_next_run(window):
     """The data the next run trains on: the trainer's own split of the resolved config."""
     from studio.engine.data.splits import split_dataset

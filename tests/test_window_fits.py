@@ -60,6 +60,14 @@ def test_long_texts_wrap_whole(probes: dict, screen: tuple) -> None:
     assert found["resolved_whole"], "the 'Studio chose' reasons are cut"
 
 
+@pytest.mark.parametrize("screen", list(SCREENS), ids=lambda s: f"{s[0]}x{s[1]}@{s[2]}")
+def test_the_results_tab_fits_its_width(probes: dict, screen: tuple) -> None:
+    found = probes[screen]["results"]
+    assert not found["scrolls_sideways"], "the Results tab scrolls sideways"
+    for name, inside in found["buttons_across"].items():
+        assert inside, f"{name} is cut at the Results tab's edge"
+
+
 def test_the_window_can_be_much_smaller_than_1280(probes: dict) -> None:
     for screen in ((1280, 720, 1.0), (1920, 1080, 2.0)):
         width, height = probes[screen]["minimum"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon
+from PySide6.QtGui import QBrush, QIcon, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -300,8 +300,11 @@ class DatasetBrowserPanel(QWidget):
             excluded = name in data.excluded_classes
             item.setText(0, data.class_names.get(name, name))
             item.setToolTip(0, f"folder name: {name}" + (" · excluded" if excluded else ""))
-            colour = QColor(150, 150, 150) if excluded else self.palette().text().color()
-            item.setForeground(0, QBrush(colour))
+            # An excluded class is muted; the others keep no colour of their own, so they
+            # follow the palette (a colour read here would be the disabled grey while a run
+            # has the dock disabled, and would stay grey after it).
+            muted = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            item.setData(0, Qt.ItemDataRole.ForegroundRole, QBrush(muted) if excluded else None)
             font = item.font(0)
             font.setStrikeOut(excluded)
             item.setFont(0, font)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -41,6 +42,9 @@ from studio.qt.panels.try_images import TryPanel
 from studio.qt.project_model import ProjectModel
 
 GALLERY_MAX = 120  # thumbnails shown at once
+SIDE_BY_SIDE_WIDTH = 900  # narrower than this, the tab's parts stack in one scrolled column
+MISTAKES_HEIGHT = 340  # stacked, the mistakes and Grad-CAM row: two rows of thumbnails
+TABLE_HEIGHT = 420  # stacked, a table taller than this scrolls inside
 REVIEW = "review.json"
 EXPORT_FORMATS = ("onnx", "torchscript", "state_dict")
 
@@ -115,10 +119,11 @@ class ResultsPanel(QWidget):
         self.export_button.clicked.connect(lambda: self.export(self.format.currentText()))
         self.export_label = named(QLabel(), "exportStatusLabel", "Export status")
         self.export_label.setWordWrap(True)
+        self.test_label.setWordWrap(True)
         top = QHBoxLayout()
-        for w in (self.open_button, self.test_button, self.test_label):
+        for w in (self.open_button, self.test_button):
             top.addWidget(w)
-        top.addStretch(1)
+        top.addWidget(self.test_label, 1)
         export_row = QHBoxLayout()
         export_row.addWidget(QLabel("Export as"))
         for w in (self.format, self.export_button):
@@ -128,7 +133,7 @@ class ResultsPanel(QWidget):
         self.metrics = MetricsTable()
         self.matrix = ConfusionMatrix()
         self.matrix.cell_clicked.connect(self.show_cell)
-        left = QSplitter(Qt.Orientation.Vertical)
+        self.left = left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.metrics)
         left.addWidget(self.matrix)
 
@@ -136,8 +141,9 @@ class ResultsPanel(QWidget):
         self.gallery = Gallery()
         self.gallery.currentRowChanged.connect(lambda _row: self.show_cam())
         self.wrong_button = named(
-            QPushButton("Mark wrong label"), "markWrongLabelButton", "Mark wrong label"
+            QPushButton("Wrong label"), "markWrongLabelButton", "Mark wrong label"
         )
+        self.wrong_button.setToolTip("Mark the selected images as labelled wrongly.")
         self.wrong_button.clicked.connect(
             lambda: self.mark(self.gallery.selected_paths(), "wrong_label")
         )
@@ -146,9 +152,11 @@ class ResultsPanel(QWidget):
         self.exclude_button.clicked.connect(
             lambda: self.mark(self.gallery.selected_paths(), "exclude")
         )
-        self.csv_button = named(QPushButton("Save marks as CSV"), "exportMarksButton", "Save marks")
+        self.csv_button = named(QPushButton("Save CSV…"), "exportMarksButton", "Save marks")
+        self.csv_button.setToolTip("Save the marks (wrong label, exclude) as a CSV file.")
         self.csv_button.clicked.connect(self.save_marks_csv)
         self.all_button = QPushButton("All mistakes")
+        self.all_button.setToolTip("Show every misclassified image again, worst first.")
         self.all_button.clicked.connect(self.show_mistakes)
         marks_row = QHBoxLayout()
         for w in (self.all_button, self.wrong_button, self.exclude_button, self.csv_button):
@@ -165,15 +173,16 @@ class ResultsPanel(QWidget):
         mid.addWidget(self.gallery_title)
         mid.addWidget(self.gallery, 1)
         mid.addLayout(marks_row)
-        right = QSplitter(Qt.Orientation.Vertical)
+        self.right = right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(middle)
         right.addWidget(self.cam)
-        right.setSizes([400, 220])
-        left.setSizes([300, 300])
-        body = QSplitter(Qt.Orientation.Horizontal)
+        self.body = body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)
         body.addWidget(right)
-        body.setSizes([380, 420])
+        for splitter in (left, right, body):
+            splitter.setChildrenCollapsible(False)
+        self.stacked: bool | None = None
+        self._arrange(stacked=False)
         content = QWidget()  # scrolls rather than widening the window
         layout = QVBoxLayout(content)
         scroll = QScrollArea()
@@ -194,6 +203,37 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.learning)
         layout.addLayout(export_row)
         self._set_enabled(False)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(stacked=event.size().width() < SIDE_BY_SIDE_WIDTH)
+
+    def _arrange(self, stacked: bool) -> None:
+        """Metrics and matrix beside the mistakes and Grad-CAM where there is room; where
+        there is not (1280×720, 150 % and 200 % scale), one column that the tab scrolls,
+        with Grad-CAM beside the mistakes."""
+        if stacked == self.stacked:
+            return
+        self.stacked = stacked
+        vertical, horizontal = Qt.Orientation.Vertical, Qt.Orientation.Horizontal
+        self.body.setOrientation(vertical if stacked else horizontal)
+        self.right.setOrientation(horizontal if stacked else vertical)
+        self.right.setSizes([360, 220] if stacked else [400, 220])
+        if stacked:
+            self._fit_heights()
+        else:
+            self.body.setMinimumHeight(0)
+            self.left.setSizes([300, 300])
+            self.body.setSizes([380, 420])
+
+    def _fit_heights(self) -> None:
+        """Stacked, each table is as tall as its rows (up to :data:`TABLE_HEIGHT`) and the
+        column as tall as its parts; the tab scrolls."""
+        tables = [min(w.sizeHint().height(), TABLE_HEIGHT) for w in (self.metrics, self.matrix)]
+        handle = self.body.handleWidth()
+        self.left.setSizes(tables)
+        self.body.setMinimumHeight(sum(tables) + MISTAKES_HEIGHT + 2 * handle)
+        self.body.setSizes([sum(tables) + handle, MISTAKES_HEIGHT])
 
     def _set_enabled(self, on: bool) -> None:
         for w in (
@@ -327,6 +367,8 @@ class ResultsPanel(QWidget):
         )
         self.metrics.show_result(r)
         self.matrix.show_result(r)
+        if self.stacked:
+            self._fit_heights()
         self.show_mistakes()
 
     def _show_looks(self, looks: int, has_test: bool) -> None:
@@ -342,6 +384,7 @@ class ResultsPanel(QWidget):
         longer judges them fairly)."""
         if self.run_dir is None:
             self.seal_label.clear()
+            self.seal_label.hide()
             self.seal_warning.hide()
             return
         from studio.engine.results import test_seal
@@ -350,6 +393,7 @@ class ResultsPanel(QWidget):
             project = test_seal.project_of(self.run_dir)
             self._looks = test_seal.looks(project)
             self.seal_label.setText(test_seal.describe(project))
+            self.seal_label.setVisible(bool(self.seal_label.text()))
         looks = self._looks
         changed = test_seal.changed_since_look(looks, self.model.config)
         if changed:
