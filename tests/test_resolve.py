@@ -17,14 +17,8 @@ from studio.config.errors import field_bounds
 from studio.config.io import PROJECT_FILE
 from studio.engine.machine import Machine, detect
 from studio.engine.models.catalog import CATALOG
-from studio.engine.training.resolve import (
-    RULES,
-    Conflict,
-    adopt,
-    loader_workers,
-    max_workers,
-    resolve,
-)
+from studio.engine.training.loader_workers import loader_workers, max_workers
+from studio.engine.training.resolve import RULES, Conflict, adopt, resolve
 
 LAPTOP = Machine(cores=2, memory_bytes=8 << 30, accelerator="cpu")
 GPU_BOX = Machine(cores=32, memory_bytes=64 << 30, accelerator="cuda")

@@ -28,12 +28,11 @@ from studio.config.augment import PRESET_TITLES, PRESETS, STEP_TYPES
 from studio.config.schema import SECTIONS, SETTINGS
 from studio.engine.machine import Machine
 from studio.engine.models.catalog import ModelSpec, get_spec
+from studio.engine.training.loader_workers import ON_CPU, loader_workers
 from studio.errors import StudioError
 
 Decision = tuple[Any, str]  # a value and why, in plain words
 Source = Literal["user", "derived", "lowered"]
-WORKER_MEMORY = 1 << 30  # about what one loader process holds: torch and a few batches
-MAX_AUTO_WORKERS = 8  # more rarely speeds up decoding and costs start-up time and memory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,47 +224,6 @@ def check(config: ProjectConfig) -> None:
     context = Context(config, None, None)
     for rule in CHECKS:
         rule(context)
-
-
-# -- loader workers --------------------------------------------------------------------------
-def max_workers(machine: Machine) -> int:
-    """Loader processes ``machine`` can run: all cores but one (left to the window and the
-    training loop), and one per :data:`WORKER_MEMORY` of half its memory."""
-    cap = machine.cores - 1
-    if machine.memory_bytes is not None:
-        cap = min(cap, machine.memory_bytes // 2 // WORKER_MEMORY)
-    return max(0, cap)
-
-
-def loader_workers(requested: int | str, device: str, machine: Machine) -> Decision:
-    """The loader processes a run on ``device`` (``cpu``, ``cuda``, ``mps``) starts for
-    ``requested`` (``"auto"`` or a count), and why; never more than :func:`max_workers`."""
-    if requested == "auto" and device == "cpu":
-        return 0, _ON_CPU
-    cap = max_workers(machine)
-    if requested == "auto":
-        count = min(MAX_AUTO_WORKERS, cap)
-        return count, (
-            f"on a GPU, processes decode images while it trains: all cores but one "
-            f"(of {machine.cores}), at most {MAX_AUTO_WORKERS}"
-        )
-    if int(requested) > cap:
-        return (
-            cap,
-            f"you asked for {requested}, but this machine runs at most {cap} ({_room(machine)})",
-        )
-    return int(requested), "set by you"
-
-
-_ON_CPU = "on a CPU the training process decodes the images itself, with no start-up cost"
-
-
-def _room(machine: Machine) -> str:
-    cores = f"{machine.cores} cores, one kept for the window"
-    if machine.memory_bytes is None:
-        return cores
-    gib = machine.memory_bytes / (1 << 30)
-    return f"{cores}; {gib:.0f} GiB of memory, about {WORKER_MEMORY >> 30} GiB per worker"
 
 
 def _device(context: Context) -> str | None:
@@ -490,7 +448,7 @@ def _class_weighting(context: Context) -> Decision:
 def _auto_workers(context: Context) -> Decision:
     device = _device(context)
     if device == "cpu":
-        return 0, _ON_CPU
+        return 0, ON_CPU
     if device is None or context.machine is None:
         return "auto", "chosen when training starts, for the machine that trains"
     return loader_workers("auto", device, context.machine)

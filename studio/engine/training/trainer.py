@@ -32,6 +32,7 @@ from studio.engine.models.inference import autocast
 from studio.engine.runs import checkpoints, files
 from studio.engine.training import distributed, feature_cache, resolve
 from studio.engine.training.callbacks import Callback, CoachCallback, EarlyStopping, LastCheckpoint
+from studio.engine.training.loader_workers import loader_workers
 from studio.engine.training.overfitting import CoachSettings
 from studio.engine.training.run import Run, RunResult
 from studio.engine.training.run_data import training_data
@@ -303,7 +304,7 @@ def _workers(requested: int | str, device: torch.device, sink: EventSink, proces
     ``processes`` train on it); a request it lowers is a notice."""
     machine = Machine.here(device.type)
     machine = dataclasses.replace(machine, cores=max(1, machine.cores // processes))
-    count, why = resolve.loader_workers(requested, device.type, machine)
+    count, why = loader_workers(requested, device.type, machine)
     if requested != "auto" and count < int(requested):
         sink(Notice(message=f"Loader workers {count}: {why}."))
     return count
