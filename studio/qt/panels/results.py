@@ -5,7 +5,8 @@ Evaluation, thumbnails, Grad-CAM and export run on worker threads through the
 project's :class:`TaskRunner`; torch and numpy load only inside those jobs. Marks ("wrong
 label", "exclude") are kept in the run folder's ``review.json``; "exclude" also leaves the
 image out of the project's next training (``config.data.excluded_files``). User files are
-never touched.
+never touched. The mistakes gallery, marks and Grad-CAM are :mod:`.results_mistakes`; the
+side-by-side or stacked arrangement is :mod:`.results_layout`.
 
 The test split is sealed: evaluating on it is a deliberate unseal (asked first), counted and
 dated per project (:mod:`studio.engine.results.test_seal`); the tab says how often the test
@@ -14,13 +15,12 @@ set has been seen and warns when settings changed after a peek.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,21 +31,17 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.qt.panels.learning_curve import LearningCurveView
-from studio.qt.panels.results_views import THUMB, ConfusionMatrix, Gallery, MetricsTable, named
+from studio.qt.panels.results_layout import SIDE_BY_SIDE_WIDTH, ResultsBody
+from studio.qt.panels.results_mistakes import MistakesView
+from studio.qt.panels.results_views import ConfusionMatrix, MetricsTable, named
 from studio.qt.panels.try_images import TryPanel
 from studio.qt.project_model import ProjectModel
 
-GALLERY_MAX = 120  # thumbnails shown at once
-SIDE_BY_SIDE_WIDTH = 900  # narrower than this, the tab's parts stack in one scrolled column
-MISTAKES_HEIGHT = 340  # stacked, the mistakes and Grad-CAM row: two rows of thumbnails
-TABLE_HEIGHT = 420  # stacked, a table taller than this scrolls inside
-REVIEW = "review.json"
 EXPORT_FORMATS = ("onnx", "torchscript", "state_dict")
 
 
@@ -69,7 +65,6 @@ class ResultsPanel(QWidget):
             None  # studio.engine.results.evaluation.LoadedRun, loaded off the GUI thread
         )
         self.result: dict[str, Any] | None = None
-        self.marks: dict[str, str] = {}
         self._lock = threading.Lock()  # one job at a time uses the model
         self._generation = 0
         self._sources: list[Path] | None = None  # the data folders when the run was shown
@@ -132,57 +127,12 @@ class ResultsPanel(QWidget):
 
         self.metrics = MetricsTable()
         self.matrix = ConfusionMatrix()
-        self.matrix.cell_clicked.connect(self.show_cell)
-        self.left = left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.metrics)
-        left.addWidget(self.matrix)
-
-        self.gallery_title = QLabel("Misclassified images, worst first")
-        self.gallery = Gallery()
-        self.gallery.currentRowChanged.connect(lambda _row: self.show_cam())
-        self.wrong_button = named(
-            QPushButton("Wrong label"), "markWrongLabelButton", "Mark wrong label"
-        )
-        self.wrong_button.setToolTip("Mark the selected images as labelled wrongly.")
-        self.wrong_button.clicked.connect(
-            lambda: self.mark(self.gallery.selected_paths(), "wrong_label")
-        )
-        self.exclude_button = named(QPushButton("Exclude"), "excludeImageButton", "Exclude image")
-        self.exclude_button.setToolTip("Leave the image out of the next training (file untouched).")
-        self.exclude_button.clicked.connect(
-            lambda: self.mark(self.gallery.selected_paths(), "exclude")
-        )
-        self.csv_button = named(QPushButton("Save CSV…"), "exportMarksButton", "Save marks")
-        self.csv_button.setToolTip("Save the marks (wrong label, exclude) as a CSV file.")
-        self.csv_button.clicked.connect(self.save_marks_csv)
-        self.all_button = QPushButton("All mistakes")
-        self.all_button.setToolTip("Show every misclassified image again, worst first.")
-        self.all_button.clicked.connect(self.show_mistakes)
-        marks_row = QHBoxLayout()
-        for w in (self.all_button, self.wrong_button, self.exclude_button, self.csv_button):
-            marks_row.addWidget(w)
-        self.cam = named(
-            QLabel("Select an image for its Grad-CAM heat map."), "gradCamView", "Grad-CAM"
-        )
-        self.cam.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.cam.setMinimumSize(THUMB * 2, THUMB * 2)
-        self.cam.setWordWrap(True)
-        middle = QWidget()
-        mid = QVBoxLayout(middle)
-        mid.setContentsMargins(0, 0, 0, 0)
-        mid.addWidget(self.gallery_title)
-        mid.addWidget(self.gallery, 1)
-        mid.addLayout(marks_row)
-        self.right = right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(middle)
-        right.addWidget(self.cam)
-        self.body = body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(left)
-        body.addWidget(right)
-        for splitter in (left, right, body):
-            splitter.setChildrenCollapsible(False)
-        self.stacked: bool | None = None
-        self._arrange(stacked=False)
+        self.mistakes = MistakesView(self.model, self._lock)
+        self.mistakes.cam_ready.connect(self.cam_ready)
+        self.mistakes.message.connect(self.export_label.setText)
+        self.matrix.cell_clicked.connect(self.mistakes.show_cell)
+        self.gallery, self.cam = self.mistakes.gallery, self.mistakes.cam
+        self.body = body = ResultsBody(self.metrics, self.matrix, self.mistakes)
         content = QWidget()  # scrolls rather than widening the window
         layout = QVBoxLayout(content)
         scroll = QScrollArea()
@@ -206,44 +156,12 @@ class ResultsPanel(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._arrange(stacked=event.size().width() < SIDE_BY_SIDE_WIDTH)
-
-    def _arrange(self, stacked: bool) -> None:
-        """Metrics and matrix beside the mistakes and Grad-CAM where there is room; where
-        there is not (1280×720, 150 % and 200 % scale), one column that the tab scrolls,
-        with Grad-CAM beside the mistakes."""
-        if stacked == self.stacked:
-            return
-        self.stacked = stacked
-        vertical, horizontal = Qt.Orientation.Vertical, Qt.Orientation.Horizontal
-        self.body.setOrientation(vertical if stacked else horizontal)
-        self.right.setOrientation(horizontal if stacked else vertical)
-        self.right.setSizes([360, 220] if stacked else [400, 220])
-        if stacked:
-            self._fit_heights()
-        else:
-            self.body.setMinimumHeight(0)
-            self.left.setSizes([300, 300])
-            self.body.setSizes([380, 420])
-
-    def _fit_heights(self) -> None:
-        """Stacked, each table is as tall as its rows (up to :data:`TABLE_HEIGHT`) and the
-        column as tall as its parts; the tab scrolls."""
-        tables = [min(w.sizeHint().height(), TABLE_HEIGHT) for w in (self.metrics, self.matrix)]
-        handle = self.body.handleWidth()
-        self.left.setSizes(tables)
-        self.body.setMinimumHeight(sum(tables) + MISTAKES_HEIGHT + 2 * handle)
-        self.body.setSizes([sum(tables) + handle, MISTAKES_HEIGHT])
+        self.body.arrange(stacked=event.size().width() < SIDE_BY_SIDE_WIDTH)
 
     def _set_enabled(self, on: bool) -> None:
-        for w in (
-            self.test_button,
-            self.export_button,
-            self.wrong_button,
-            self.exclude_button,
-            self.csv_button,
-        ):
+        for w in (self.test_button, self.export_button):
             w.setEnabled(on)
+        self.mistakes.set_marks_enabled(on)
 
     def _dataset_changed(self, _index: Any) -> None:
         """Other folders: the run shown goes. A rescan of the same folders (the project
@@ -255,7 +173,7 @@ class ResultsPanel(QWidget):
         """Another project or dataset: no run shown (a job still running is dropped)."""
         self._generation += 1
         self._sources = None
-        self.run_dir, self.run, self.result, self.marks = None, None, None, {}
+        self.run_dir, self.run, self.result = None, None, None
         self.title.setText("No run yet: train a model, or open a past run.")
         for label in (self.summary, self.verdict, self.test_label, self.seal_label):
             label.clear()
@@ -266,10 +184,7 @@ class ResultsPanel(QWidget):
         self.matrix.result = None
         self.matrix.table.setRowCount(0)
         self.matrix.table.setColumnCount(0)
-        self.gallery.clear()
-        self.cam.clear()
-        self.cam.setToolTip("")
-        self.cam.setText("Select an image for its Grad-CAM heat map.")
+        self.mistakes.reset()
         self.try_panel.set_run(None)
         self.learning.set_run(None, None)
         self._set_enabled(False)
@@ -308,7 +223,7 @@ class ResultsPanel(QWidget):
         generation = self._generation
         self.run_dir, self.run, self.result = Path(run_dir), None, None
         self._sources = self.model.sources
-        self.marks = _read_marks(self.run_dir)
+        self.mistakes.open_run(self.run_dir)
         from studio.engine.runs.eventlog import coach_verdict
 
         verdict = verdict or coach_verdict(self.run_dir)
@@ -367,9 +282,9 @@ class ResultsPanel(QWidget):
         )
         self.metrics.show_result(r)
         self.matrix.show_result(r)
-        if self.stacked:
-            self._fit_heights()
-        self.show_mistakes()
+        if self.body.stacked:
+            self.body.fit_heights()
+        self.mistakes.show_result(self.run, r)
 
     def _show_looks(self, looks: int, has_test: bool) -> None:
         if not has_test:
@@ -426,122 +341,14 @@ class ResultsPanel(QWidget):
         self.export_label.setText(message)
         self.failed.emit(message)
 
-    # -- gallery ------------------------------------------------------------------------
-    def show_mistakes(self) -> None:
-        if self.result is None:
-            return
-        from_engine = [im for im in self.result["images"] if im["true"] != im["predicted"]]
-        self.gallery_title.setText(f"Misclassified images, worst first ({len(from_engine)})")
-        self._fill_gallery(from_engine)
-
-    def show_cell(self, true: str, predicted: str) -> None:
-        """The images of one confusion-matrix cell, worst first."""
-        if self.result is None:
-            return
-        images = [
-            im
-            for im in self.result["images"]
-            if im["true"] == true and im["predicted"] == predicted
-        ]
-        self.gallery_title.setText(f"True {true}, predicted {predicted} ({len(images)})")
-        self._fill_gallery(images)
-
-    def _fill_gallery(self, images: list[dict[str, Any]]) -> None:
-        shown = images[:GALLERY_MAX]
-        self.gallery.show_images(shown, self.marks)
-        generation = self._generation
-        paths = [im["path"] for im in shown]
-
-        def job() -> list[Any]:
-            from studio.qt.images import thumbnails
-
-            return thumbnails(paths, THUMB)
-
-        def done(thumbs: list[Any]) -> None:
-            if generation != self._generation or self.gallery.images[: len(paths)] != shown:
-                return
-            from studio.qt.images import to_pixmap
-
-            for row, rgb in enumerate(thumbs):
-                if rgb is not None:
-                    self.gallery.set_thumbnail(row, to_pixmap(rgb))
-
-        if paths and self.window().isVisible():  # none after the window closed
-            self.tasks.start(job, done)
-
-    def show_cam(self) -> None:
-        """Grad-CAM of the current gallery image, computed off the GUI thread."""
-        item = self.gallery.currentItem()
-        if item is None or self.run is None:
-            return
-        path, run, generation = item.data(Qt.ItemDataRole.UserRole), self.run, self._generation
-        self.cam.setText("Computing Grad-CAM…")
-
-        def job() -> tuple[Any, str]:
-            from studio.engine.results.gradcam import grad_cam, overlay, supports_gradcam
-
-            if not supports_gradcam(run.model_name):
-                return None, "Grad-CAM needs a CNN backbone (not a vision transformer)."
-            with self._lock:
-                image, heat, cls = grad_cam(run, path)
-            return overlay(
-                image, heat
-            ), f"{Path(path).name}: pixels that drove '{run.classes[cls]}'"
-
-        def done(out: tuple[Any, str]) -> None:
-            if generation != self._generation:
-                return
-            rgb, caption = out
-            if rgb is None:
-                self.cam.setText(caption)
-            else:
-                from studio.qt.images import to_pixmap
-
-                pixmap = to_pixmap(rgb).scaled(
-                    THUMB * 2, THUMB * 2, Qt.AspectRatioMode.KeepAspectRatio
-                )
-                self.cam.setPixmap(pixmap)
-                self.cam.setToolTip(caption)
-            self.cam_ready.emit()
-
-        self.tasks.start(job, done, lambda exc: self.cam.setText(str(exc)))
-
-    # -- marks --------------------------------------------------------------------------
+    # -- marks (kept by the mistakes view) -----------------------------------------------
     def mark(self, paths: list[str], kind: str) -> None:
-        """Mark images as ``wrong_label`` or ``exclude`` (kept in ``review.json``; excluded
-        images also leave the project's training set)."""
-        if not paths or self.run_dir is None:
-            return
-        for p in paths:
-            self.marks[p] = kind
-        if kind == "exclude":
-            current = list(self.model.config.data.excluded_files)
-            new = [Path(p) for p in paths if Path(p) not in current]
-            self.model.update("data", excluded_files=current + new)
-        _write_marks(self.run_dir, self.marks)
-        self.gallery.refresh_marks(self.marks)
+        """Mark images as ``wrong_label`` or ``exclude`` (see :meth:`MistakesView.mark`)."""
+        self.mistakes.mark(paths, kind)
 
     def save_marks_csv(self) -> Path | None:
-        """Write the marks as ``review.csv`` in the run folder (path, true, predicted, mark)."""
-        if self.run_dir is None:
-            return None
-        import csv
-        import io
-
-        from studio.fileio import atomic_write_text
-
-        known = {im["path"]: im for im in (self.result or {}).get("images", [])}
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["path", "true", "predicted", "confidence", "mark"])
-        for path, kind in sorted(self.marks.items()):
-            im = known.get(path, {})
-            conf = f"{im['confidence']:.4f}" if im else ""
-            writer.writerow([path, im.get("true", ""), im.get("predicted", ""), conf, kind])
-        target = self.run_dir / "review.csv"
-        atomic_write_text(target, buffer.getvalue())
-        self.export_label.setText(f"Marks saved in {target}")
-        return target
+        """Write the marks as ``review.csv`` in the run folder."""
+        return self.mistakes.save_marks_csv()
 
     # -- test split ---------------------------------------------------------------------
     def evaluate_test(self) -> None:
@@ -624,17 +431,3 @@ class ResultsPanel(QWidget):
             self._failed(exc, generation)
 
         self.tasks.start(job, done, failed, token.stop, task=task)
-
-
-def _read_marks(run_dir: Path) -> dict[str, str]:
-    try:
-        data = json.loads((run_dir / REVIEW).read_text(encoding="utf-8"))
-        return {str(k): str(v) for k, v in data.get("marks", {}).items()}
-    except (OSError, ValueError, AttributeError):
-        return {}
-
-
-def _write_marks(run_dir: Path, marks: dict[str, str]) -> None:
-    from studio.fileio import atomic_write_text
-
-    atomic_write_text(run_dir / REVIEW, json.dumps({"marks": marks}, indent=1, ensure_ascii=False))
