@@ -4,15 +4,14 @@ Python collects reference cycles on whichever thread's allocation crosses a thre
 that is a worker (decoding, loading weights), Qt objects of the GUI thread caught in a cycle
 are torn down on the worker, and Qt complains ("Timers cannot be started from another
 thread") or crashes. So while a window exists, automatic collection is off and a timer on the
-GUI thread collects instead, with Python's own per-generation thresholds. The objects alive
-when the window opens, and again once torch and the trainer are imported, are frozen out of
-every later collection: a full collection then walks only what the session made since, a few
-milliseconds instead of a pause of several hundred with torch's 400,000 objects.
+GUI thread collects instead, every 100 ms, with Python's own thresholds and its rule for full
+collections. (``gc.freeze()`` would make full collections cheap, but PySide then keeps Python
+wrappers of deleted Qt objects, and hands one out, of the wrong type, for a new object at the
+same address.)
 """
 
 from __future__ import annotations
 
-import atexit
 import gc
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
@@ -52,19 +51,11 @@ class GuiThreadCollector(QObject):
             self._long_lived = len(gc.get_objects(generation=2))
         return found
 
-    def freeze(self) -> None:
-        """Leave everything alive now (modules just imported) out of later collections."""
-        gc.freeze()
-        self._long_lived = 0
-
 
 def collect_on_gui_thread(app: QCoreApplication) -> GuiThreadCollector:
     """Move garbage collection onto the GUI thread for the rest of the process (once)."""
     found = app.findChild(GuiThreadCollector)
     if found is None:
-        gc.collect()
-        gc.freeze()
         gc.disable()
-        atexit.register(gc.unfreeze)  # the interpreter's last collection frees them all
         found = GuiThreadCollector(app)
     return found

@@ -65,7 +65,6 @@ class MainWindow(QMainWindow):
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
         guard_wheel(QApplication.instance())  # the wheel scrolls panels, not unfocused knobs
-        self._collector = collect_on_gui_thread(QApplication.instance())  # not on a worker
         self.setWindowTitle("Studio — image classifier training")
         self.resize(*PREFERRED)
         self.setAcceptDrops(True)
@@ -89,6 +88,7 @@ class MainWindow(QMainWindow):
         self.project.runs.results_requested.connect(self.show_results)
         self.project.project_changed.connect(lambda: self.results.show_latest(self.project.store))
         self.help = install_help(self)  # Help, glossary, tour, shortcuts, View → Appearance
+        collect_on_gui_thread(QApplication.instance())  # no Qt object dies on a worker
         if not defer_plots:
             self.plots.build()
 
@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
             import studio.engine.results.evaluation
             import studio.engine.training.trainer  # noqa: F401
 
-        self.model.tasks.start(warm, lambda _: self._collector.freeze())
+        self.model.tasks.start(warm)
 
     def _cache_dir(self) -> Path | None:
         """Where quick models keep backbone features: the open project's ``cache/``."""
