@@ -68,7 +68,7 @@ def camera_devices() -> tuple[list[Any], str]:
     try:
         from PySide6.QtMultimedia import QMediaDevices
     except ImportError:
-        return [], "Live camera needs Qt Multimedia (PySide6-Addons), not available here."
+        return [], "Live camera needs Qt Multimedia (PySide6-Addons): not installed."
     found = list(QMediaDevices.videoInputs())
     return found, "" if found else "No camera found on this computer."
 
@@ -109,6 +109,7 @@ class TryPanel(QWidget):
         self.camera_box.toggled.connect(self.set_camera)
         self.camera_reason = named(QLabel(), "tryCameraReason", "Camera")
         self.camera_reason.setStyleSheet("color: gray;")
+        self.camera_reason.setWordWrap(True)  # wraps rather than cut on a narrow window
         self.hint = named(
             QLabel("Drop pictures or folders here, paste one, or open files."),
             "tryHint",
@@ -116,9 +117,9 @@ class TryPanel(QWidget):
         )
         self.hint.setWordWrap(True)
         top = QHBoxLayout()
-        for w in (self.open_button, self.paste_button, self.camera_box, self.camera_reason):
+        for w in (self.open_button, self.paste_button, self.camera_box):
             top.addWidget(w)
-        top.addStretch(1)
+        top.addWidget(self.camera_reason, 1)
 
         self.picture = named(QLabel(), "tryPicture", "Tried picture")
         self.cam = named(QLabel(), "tryGradCam", "Grad-CAM of the tried picture")
@@ -144,8 +145,9 @@ class TryPanel(QWidget):
         self.wrong_button.setToolTip("Mark the answer wrong and pick the right class.")
         self.wrong_button.clicked.connect(self._wrong_menu)
         self.tally = named(QLabel(), "tryTally", "Marks so far")
+        self.tally.setWordWrap(True)
         marks = QHBoxLayout()
-        for w in (self.right_button, self.wrong_button, self.tally):
+        for w in (self.right_button, self.wrong_button):
             marks.addWidget(w)
         marks.addStretch(1)
         self.note = named(QLabel(), "tryNote", "About the tried picture")
@@ -153,6 +155,7 @@ class TryPanel(QWidget):
         side = QVBoxLayout()
         side.addLayout(bars)
         side.addLayout(marks)
+        side.addWidget(self.tally)  # its own line: never cut beside the buttons
         side.addWidget(self.note)
         side.addStretch(1)
         pictures = QHBoxLayout()
