@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
@@ -23,6 +23,8 @@ from PySide6.QtGui import (
     QIcon,
     QImage,
     QKeySequence,
+    QPainter,
+    QPaintEvent,
     QPixmap,
     QShortcut,
 )
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -61,6 +64,34 @@ class Attempt:
     note: str = ""
     mark: str = ""  # "", "right" or "wrong"
     truth: str = ""  # the right class, for a wrong answer
+
+
+class FitPicture(QLabel):
+    """A label whose picture shrinks to fit it, whole (a plain label crops a picture larger
+    than itself); its text, when it has no picture, as usual."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+
+    def sizeHint(self) -> QSize:
+        return QSize(PICTURE, PICTURE)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        pixmap = self.pixmap()
+        if pixmap.isNull():
+            super().paintEvent(event)
+            return
+        area = self.contentsRect()
+        size = pixmap.deviceIndependentSize().toSize()
+        if size.width() > area.width() or size.height() > area.height():
+            size = size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(area.topLeft(), size)
+        target.moveCenter(area.center())
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(target, pixmap)
+        painter.end()
 
 
 def camera_devices() -> tuple[list[Any], str]:
@@ -121,8 +152,8 @@ class TryPanel(QWidget):
             top.addWidget(w)
         top.addWidget(self.camera_reason, 1)
 
-        self.picture = named(QLabel(), "tryPicture", "Tried picture")
-        self.cam = named(QLabel(), "tryGradCam", "Grad-CAM of the tried picture")
+        self.picture = named(FitPicture(), "tryPicture", "Tried picture")
+        self.cam = named(FitPicture(), "tryGradCam", "Grad-CAM of the tried picture")
         for label in (self.picture, self.cam):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setMinimumSize(PICTURE // 2, PICTURE // 2)
