@@ -183,3 +183,15 @@ def test_filters_keep_cell_size_and_small_images_are_scaled_up(qtbot, window, na
     filters.size.setValue(filters.size.maximum())
     assert grid.visualRect(model.index(0, 0)).height() > before.height()
     assert grid.iconSize().width() == model.size == 256
+
+
+def test_long_details_wrap_whole_in_a_narrow_window(qtbot, window, nasty: Path):
+    browser = dropped_and_checked(qtbot, window, nasty)
+    report = browser.report
+    window.resize(1280, 720)
+    window.tabs.setCurrentWidget(report)
+    (sizes,) = report.find_items(SIZES_KIND)
+    column = report.problems.header().sectionSize(1)
+    line = report.problems.fontMetrics().height()
+    assert report.problems.fontMetrics().horizontalAdvance(sizes.text(1)) > column
+    qtbot.waitUntil(lambda: report.problems.visualItemRect(sizes).height() >= 2 * line)

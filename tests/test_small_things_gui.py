@@ -141,3 +141,23 @@ def test_warnings_are_readable_in_both_themes(window, qtbot):
             assert _contrast(text, ground) >= 4.5, (mode, text.name(), ground.name())
     finally:
         theme().set_mode("system")
+
+
+def test_the_runs_table_fits_its_width_and_elides_long_names(qtbot, tmp_path):
+    from studio.engine.runs.store import RunStore
+    from studio.qt.panels.runs import NAME, RunsPanel
+
+    long_name = "a very long run name that a user typed to remember what changed " * 2
+    with RunStore(tmp_path) as store:
+        run = store.create_run({}, name=long_name, model="convnext_tiny.fb_in22k_ft_in1k")
+        store.finish_run(run, "finished")
+        panel = RunsPanel(lambda: store)
+        qtbot.addWidget(panel)
+        panel.resize(600, 400)  # the Runs tab's width at 1280x720
+        panel.show()
+        qtbot.waitExposed(panel)
+        table = panel.table
+        assert table.horizontalHeader().length() <= table.viewport().width()
+        assert not table.horizontalScrollBar().isVisible()
+        assert table.item(0, NAME).toolTip() == long_name  # in full on hover
+        panel.close()

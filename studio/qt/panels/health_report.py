@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QObject, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -202,7 +204,22 @@ KindRole = Qt.ItemDataRole.UserRole + 1
 FixRole = Qt.ItemDataRole.UserRole + 2  # (fix name, argument), what a click on "Fix" does
 GroupRole = Qt.ItemDataRole.UserRole + 3  # the paths of a duplicate group
 ICON = 48
+DETAIL = 1  # the detail column
 FIX = 2  # the fix column
+
+
+class WrappedDetail(QStyledItemDelegate):
+    """Rows as tall as the detail text wrapped at its column's width (a tree view sizes a
+    row for one line of text, whatever the column's width)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> QSize:
+        wrapped = QStyleOptionViewItem(option)
+        wrapped.rect = QRect(0, 0, self.tree.header().sectionSize(index.column()), 1)
+        return super().sizeHint(wrapped, index)
 
 
 class HealthFixes:
@@ -290,14 +307,18 @@ class HealthReportView(QWidget):
         self.problems.setHeaderLabels(["Problem", "Detail", "Fix"])
         self.problems.setIconSize(QSize(ICON, ICON))
         self.problems.setTextElideMode(Qt.TextElideMode.ElideRight)  # full text on hover
+        self.problems.setWordWrap(True)  # the details wrap rather than elide
+        self.problems.setItemDelegateForColumn(DETAIL, WrappedDetail(self.problems))
         self.problems.itemClicked.connect(self._clicked)
         self.problems.itemExpanded.connect(self._request_icons)
         header = self.problems.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(DETAIL, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(FIX, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
-        header.resizeSection(0, 300)
+        header.resizeSection(0, 240)
+        # wrapped rows take their height again for the column's new width
+        header.sectionResized.connect(lambda *_: self.problems.doItemsLayout())
         self.icons = ThumbnailLoader(model.tasks, ICON, parent=self)
         self.icons.loaded.connect(self._icon_loaded)
         self._items_of: dict[str, list[QTreeWidgetItem]] = {}
@@ -429,6 +450,7 @@ class HealthReportView(QWidget):
             node = QTreeWidgetItem([f"{len(paths)} alike: {names}", ""])
             node.setData(0, KindRole, kind)
             node.setData(0, GroupRole, paths)
+            node.setToolTip(0, "\n".join(map(str, paths)))  # the whole group on hover
             node.setData(FIX, FixRole, ("keep_one", (paths, paths[0])))
             top.addChild(node)
             for path in paths:

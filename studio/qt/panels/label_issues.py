@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.qt.panels.results_views import THUMB, named
+from studio.qt.panels.thumbnail_grid import fit_square
 from studio.qt.project_model import ProjectModel
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -94,6 +95,10 @@ class LabelIssuesPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = named(QProgressBar(), "labelIssuesProgress", "Label issue progress")
         self.progress.setTextVisible(False)
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # the row keeps its place while no search runs
+        self.progress.setSizePolicy(policy)
+        self.progress.hide()
         self.status = named(QLabel("Not searched yet."), "labelIssuesStatus", "Label issues")
         self.status.setWordWrap(True)
         self.show_all = named(
@@ -175,6 +180,7 @@ class LabelIssuesPanel(QWidget):
         self.find_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
+        self.progress.show()
         self.status.setText("Reading the images…")
 
         task = self.model.tasks.track("Finding label issues", token.stop)
@@ -216,8 +222,7 @@ class LabelIssuesPanel(QWidget):
             self._token = None
             self.find_button.setEnabled(True)
             self.cancel_button.setEnabled(False)
-            self.progress.setRange(0, 1)
-            self.progress.setValue(1)
+            self.progress.hide()  # the status line says how the search ended
 
     def _show_progress(self, event: Any) -> None:
         if not self.running or not hasattr(event, "stage"):
@@ -303,10 +308,14 @@ class LabelIssuesPanel(QWidget):
                 return
             from studio.qt.images import to_pixmap
 
+            ratio = self.list.devicePixelRatioF()  # drawn at the screen's pixels: crisp
             for row, rgb in enumerate(thumbs):
                 item = self.list.item(row)
                 if rgb is not None and item is not None and item.data(PATH_ROLE) == paths[row]:
-                    item.setIcon(QIcon(to_pixmap(rgb)))
+                    # scaled up to the cell as the Images grid does: 32 px digits are no specks
+                    icon = fit_square(to_pixmap(rgb).toImage(), round(THUMB * ratio))
+                    icon.setDevicePixelRatio(ratio)
+                    item.setIcon(QIcon(icon))
             self.thumbnails_ready.emit()
 
         if paths and self.window().isVisible():

@@ -112,6 +112,13 @@ class TrainingPlots(QWidget):
         self._area.addWidget(self._placeholder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.hint = QLabel(
+            "Watch the <b>validation</b> curves: they show how the model does on images it "
+            "never trains on."
+        )
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)  # its own row, the full width: wraps only at 150-200 %
+        layout.addWidget(self.hint)
         layout.addLayout(self._toolbar())
         layout.addLayout(self._area, 1)
         self._timer = QTimer(self)
@@ -123,13 +130,6 @@ class TrainingPlots(QWidget):
 
     def _toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
-        self.hint = QLabel(
-            "Watch the <b>validation</b> curves: they show how the model does on images it "
-            "never trains on."
-        )
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)  # wraps rather than widening the window at 125-200 %
-        bar.addWidget(self.hint, 1)
         self.compare = QCheckBox("Compare with previous runs")
         self.compare.setObjectName("comparePreviousRunsToggle")
         self.compare.setToolTip(
@@ -149,6 +149,7 @@ class TrainingPlots(QWidget):
             button.setFlat(True)
             button.clicked.connect(slot)
             bar.addWidget(button)
+        bar.addStretch(1)
         return bar
 
     @property

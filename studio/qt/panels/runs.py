@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -33,6 +33,9 @@ from studio.qt.panels.run_compare import RunCompareView
 
 COLUMNS = ["Name", "Status", "Started", "Duration", "Best epoch", "Val acc", "Model", "Notes"]
 NAME, STATUS, STARTED, DURATION, BEST, ACC, MODEL, NOTES = range(len(COLUMNS))
+ELIDED = (NAME, MODEL, NOTES)  # the columns that shrink (elided) when the table is narrow
+ELIDED_MIN = 64  # the narrowest they shrink to, in pixels (or their heading's width)
+HEADING_PADDING = 16  # a heading's margins, in pixels
 ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RESUME_TIP = (
@@ -86,11 +89,15 @@ class RunsPanel(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.verticalHeader().hide()
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)  # long names elide on one line
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(NOTES, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # fitted: _fit_columns
+        header.setStretchLastSection(True)  # the notes take what is left
         header.setSortIndicator(STARTED, Qt.SortOrder.DescendingOrder)  # newest first
+        header.sortIndicatorChanged.connect(lambda *_: self._fit_columns())
         self.table.setSortingEnabled(True)
+        self.table.viewport().installEventFilter(self)
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.buttons: dict[str, QPushButton] = {}
@@ -163,11 +170,48 @@ class RunsPanel(QWidget):
                 item.setFlags(flags)
                 if column == STATUS and record.status == RunStatus.INTERRUPTED:
                     item.setToolTip(record.message or "The process ended during training.")
+                elif column == STARTED:
+                    item.setToolTip(f"{datetime.fromtimestamp(record.started_at):%c}")
+                elif column in ELIDED:
+                    item.setToolTip(text)  # in full when the column is too narrow
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
         self._filling = False
         self._apply_filter(self.filter.text())
+        self._fit_columns()
         self._selection_changed()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()  # the table's own width, once laid out (scroll bars too)
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its contents; where they would overflow the table, the
+        name, model and notes columns give up the room (elided, in full on hover), so the
+        table never scrolls sideways unless even their headings do not fit."""
+        header = self.table.horizontalHeader()
+        wanted = [
+            max(self.table.sizeHintForColumn(c), self._heading_width(c))
+            for c in range(len(COLUMNS))
+        ]
+        floors = {c: min(wanted[c], max(self._heading_width(c), ELIDED_MIN)) for c in ELIDED}
+        over = sum(wanted) - self.table.viewport().width()
+        spare = sum(wanted[c] - floors[c] for c in ELIDED)
+        if over > 0 and spare > 0:
+            share = min(1.0, over / spare)
+            for c in ELIDED:
+                wanted[c] -= round((wanted[c] - floors[c]) * share)
+        for column, width in enumerate(wanted):
+            header.resizeSection(column, width)
+
+    def _heading_width(self, column: int) -> int:
+        """Room for a column's heading; the sort arrow only where it is drawn (Qt's size
+        hint keeps room for it in every column)."""
+        header = self.table.horizontalHeader()
+        if column == header.sortIndicatorSection():
+            return header.sectionSizeHint(column)
+        return header.fontMetrics().horizontalAdvance(COLUMNS[column]) + HEADING_PADDING
 
     def _apply_filter(self, text: str) -> None:
         words = text.lower().split()
@@ -217,6 +261,9 @@ class RunsPanel(QWidget):
             store.rename(run_id, item.text())
         elif item.column() == NOTES:
             store.annotate(run_id, item.text())
+        self._filling = True
+        item.setToolTip(item.text())
+        self._filling = False
         record = store.get(run_id)
         if record is not None:
             self.records[run_id] = record
@@ -278,13 +325,23 @@ def _cells(r: RunRecord) -> list[tuple[str, Any]]:
     return [
         (r.name, None),
         (r.status, None),
-        (started.strftime("%Y-%m-%d %H:%M:%S"), r.started_at),
+        (_when(started), r.started_at),
         (_duration(r.duration), r.duration if r.duration is not None else -1.0),
         (str(r.best_epoch) if r.best_epoch else "–", r.best_epoch or 0),
         (f"{acc:.1%}" if acc is not None else "–", acc if acc is not None else -1.0),
         (r.model, None),
         (r.notes, None),
     ]
+
+
+def _when(started: datetime) -> str:
+    """A short start time: the time today, the day and time this year, else the date."""
+    now = datetime.now()
+    if started.date() == now.date():
+        return f"today {started:%H:%M}"
+    if started.year == now.year:
+        return f"{started:%b} {started.day} {started:%H:%M}"
+    return f"{started:%Y-%m-%d}"
 
 
 def _duration(seconds: float | None) -> str:

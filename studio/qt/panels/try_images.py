@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
@@ -23,6 +23,8 @@ from PySide6.QtGui import (
     QIcon,
     QImage,
     QKeySequence,
+    QPainter,
+    QPaintEvent,
     QPixmap,
     QShortcut,
 )
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -63,12 +66,40 @@ class Attempt:
     truth: str = ""  # the right class, for a wrong answer
 
 
+class FitPicture(QLabel):
+    """A label whose picture shrinks to fit it, whole (a plain label crops a picture larger
+    than itself); its text, when it has no picture, as usual."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+
+    def sizeHint(self) -> QSize:
+        return QSize(PICTURE, PICTURE)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        pixmap = self.pixmap()
+        if pixmap.isNull():
+            super().paintEvent(event)
+            return
+        area = self.contentsRect()
+        size = pixmap.deviceIndependentSize().toSize()
+        if size.width() > area.width() or size.height() > area.height():
+            size = size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(area.topLeft(), size)
+        target.moveCenter(area.center())
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(target, pixmap)
+        painter.end()
+
+
 def camera_devices() -> tuple[list[Any], str]:
     """The cameras Qt Multimedia finds, or none and the reason."""
     try:
         from PySide6.QtMultimedia import QMediaDevices
     except ImportError:
-        return [], "Live camera needs Qt Multimedia (PySide6-Addons), not available here."
+        return [], "Live camera needs Qt Multimedia (PySide6-Addons): not installed."
     found = list(QMediaDevices.videoInputs())
     return found, "" if found else "No camera found on this computer."
 
@@ -109,6 +140,7 @@ class TryPanel(QWidget):
         self.camera_box.toggled.connect(self.set_camera)
         self.camera_reason = named(QLabel(), "tryCameraReason", "Camera")
         self.camera_reason.setStyleSheet("color: gray;")
+        self.camera_reason.setWordWrap(True)  # wraps rather than cut on a narrow window
         self.hint = named(
             QLabel("Drop pictures or folders here, paste one, or open files."),
             "tryHint",
@@ -116,12 +148,12 @@ class TryPanel(QWidget):
         )
         self.hint.setWordWrap(True)
         top = QHBoxLayout()
-        for w in (self.open_button, self.paste_button, self.camera_box, self.camera_reason):
+        for w in (self.open_button, self.paste_button, self.camera_box):
             top.addWidget(w)
-        top.addStretch(1)
+        top.addWidget(self.camera_reason, 1)
 
-        self.picture = named(QLabel(), "tryPicture", "Tried picture")
-        self.cam = named(QLabel(), "tryGradCam", "Grad-CAM of the tried picture")
+        self.picture = named(FitPicture(), "tryPicture", "Tried picture")
+        self.cam = named(FitPicture(), "tryGradCam", "Grad-CAM of the tried picture")
         for label in (self.picture, self.cam):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setMinimumSize(PICTURE // 2, PICTURE // 2)
@@ -144,8 +176,9 @@ class TryPanel(QWidget):
         self.wrong_button.setToolTip("Mark the answer wrong and pick the right class.")
         self.wrong_button.clicked.connect(self._wrong_menu)
         self.tally = named(QLabel(), "tryTally", "Marks so far")
+        self.tally.setWordWrap(True)
         marks = QHBoxLayout()
-        for w in (self.right_button, self.wrong_button, self.tally):
+        for w in (self.right_button, self.wrong_button):
             marks.addWidget(w)
         marks.addStretch(1)
         self.note = named(QLabel(), "tryNote", "About the tried picture")
@@ -153,6 +186,7 @@ class TryPanel(QWidget):
         side = QVBoxLayout()
         side.addLayout(bars)
         side.addLayout(marks)
+        side.addWidget(self.tally)  # its own line: never cut beside the buttons
         side.addWidget(self.note)
         side.addStretch(1)
         pictures = QHBoxLayout()
