@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.data.problems import KIND_TITLES
+from studio.qt.health_check import HealthCheck
 from studio.qt.images import thumbnail, to_pixmap
-from studio.qt.panels.health_report import HealthCheck, HealthReportView
+from studio.qt.panels.health_report import HealthReportView
 from studio.qt.panels.thumbnail_grid import (
     GridFilters,
     ImageViewer,
