@@ -4,7 +4,7 @@ Python collects reference cycles on whichever thread's allocation crosses a thre
 that is a worker (decoding, loading weights), Qt objects of the GUI thread caught in a cycle
 are torn down on the worker, and Qt complains ("Timers cannot be started from another
 thread") or crashes. So while a window exists, automatic collection is off and a timer on the
-GUI thread collects instead, every 100 ms, with Python's own thresholds and its rule for full
+GUI thread collects instead, every 25 ms, with Python's own thresholds and its rule for full
 collections. (``gc.freeze()`` would make full collections cheap, but PySide then keeps Python
 wrappers of deleted Qt objects, and hands one out, of the wrong type, for a new object at the
 same address.)
@@ -16,7 +16,7 @@ import gc
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
-COLLECT_EVERY_MS = 100
+COLLECT_EVERY_MS = 25
 
 
 class GuiThreadCollector(QObject):
