@@ -187,7 +187,7 @@ def main() -> None:
                 flips = "on" if config.augment.horizontal_flip.enabled else "off"
                 settings = f"{t.image_size} px, {t.epochs} ep, flips {flips}, bs {t.batch_size}"
                 print(
-                    f"| {name} | {label} | {out['acc']:.1%} | {out['seconds']:.0f} s | "
+                    f"| {name} | {label} | {out['acc']:.1%} | {out['seconds']:.1f} s | "
                     f"{goal(name):.1%}: {out['reached']} | {out['alarms']} ({out['standing']}) "
                     f"| {settings} |",
                     flush=True,

@@ -296,7 +296,7 @@ def _image_size(context: Context) -> Decision:
 # -- rules that follow the data --------------------------------------------------------------
 KEPT_AS_IS = "as in"  # how the reason of an augmentation step Studio left alone begins
 GUARDED_STEPS = ("horizontal_flip", "vertical_flip", "rotate", "hue_saturation", "grayscale")
-TARGET_STEPS = 400  # optimizer steps that take a small network most of the way
+TARGET_STEPS = 250  # optimizer steps that take a small network most of the way
 MIN_EPOCHS, MAX_EPOCHS = 6, 40
 EARLY_STOP_FROM = 12  # epochs: a run this long stops by itself once it stops improving
 WARMUP_STEPS = 50
