@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,11 @@ def camera_devices() -> tuple[list[Any], str]:
     """The cameras Qt Multimedia finds, or none and the reason."""
     try:
         from PySide6.QtMultimedia import QMediaDevices
-    except ImportError:
-        return [], "Live camera needs Qt Multimedia (PySide6-Addons): not installed."
+    except ImportError as exc:
+        library = re.search(r"lib[\w.+-]*\.so[\w.]*", str(exc))
+        if library:  # installed, but a system library it links to is missing
+            return [], f"Live camera: Qt Multimedia needs {library.group()}, not on this system."
+        return [], "Live camera needs Qt Multimedia: install studio[camera]."
     found = list(QMediaDevices.videoInputs())
     return found, "" if found else "No camera found on this computer."
 
