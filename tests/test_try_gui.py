@@ -74,3 +74,25 @@ def test_latest_request_wins_and_camera_says_why_it_is_off(
     assert panel.attempts[-1].name == "dogs_00.png"
     assert not panel.camera_box.isEnabled() and not panel.camera_box.isChecked()
     assert panel.camera_reason.text()  # "No camera found…" or "…needs Qt Multimedia…"
+
+
+def test_the_camera_control_says_why_qt_multimedia_is_missing(monkeypatch):
+    import builtins
+
+    from studio.qt.panels.try_images import camera_devices
+
+    real_import = builtins.__import__
+    error = "libpulse.so.0: cannot open shared object file: No such file or directory"
+
+    def without_multimedia(name, *args, **kwargs):
+        if name == "PySide6.QtMultimedia":
+            raise ImportError(error)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_multimedia)
+    assert camera_devices() == (
+        [],
+        "Live camera: Qt Multimedia needs libpulse.so.0, not on this system.",
+    )
+    error = "No module named 'PySide6.QtMultimedia'"
+    assert camera_devices()[1] == "Live camera needs Qt Multimedia: install studio[camera]."
