@@ -138,6 +138,12 @@ def test_verdict_of_a_clean_run_and_of_an_early_stop():
     assert "stopped early" in stopped.lower() and "train longer" not in stopped
 
 
+def test_no_train_longer_once_validation_is_perfect():
+    perfect = History([1.0, 0.4], [1.0, 0.3], [0.6, 0.9], [0.8, 1.0])
+    text = Coach(classes=5).verdict(perfect, stopped_early=False)
+    assert "train longer" not in text and "test set" in text
+
+
 def test_small_validation_split_is_called_too_coarse():
     warning = small_validation(7)
     assert warning is not None and "worth 14 points" in warning.detail

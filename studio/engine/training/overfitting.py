@@ -36,6 +36,7 @@ class CoachSettings:
 
 
 MIN_GAIN = 0.01  # a new best validation accuracy by this much means "still improving"
+PERFECT = 0.995  # validation accuracy with nothing left to gain by training longer
 SMALL_VALIDATION_POINTS = 3.0  # one validation image worth more points than this is too coarse
 
 
@@ -306,6 +307,11 @@ class Coach:
             step = "Next: a pre-trained or bigger model, or more epochs."
         elif any(d.signal == "lr_too_high" for d in others):
             step = "Next: a learning rate 3 to 10 times lower."
+        elif history.val_acc[best] >= PERFECT:
+            step = (
+                "Next: validation has little left to gain; judge the model on the test set "
+                "or on new pictures (the Try tab)."
+            )
         elif best == len(history) - 1 and not stopped_early:
             step = "Next: validation was still improving: train longer."
         else:
