@@ -119,6 +119,30 @@ class Probe:
         return out
 
 
+def timed_app(record) -> object:
+    """A QApplication whose ``notify`` times every top-level event on the GUI thread and
+    calls ``record(seconds, what)`` for those over 15 ms (what: receiver and event type)."""
+    from PySide6.QtWidgets import QApplication
+
+    class TimedApp(QApplication):
+        depth = 0
+
+        def notify(self, receiver, event) -> bool:
+            TimedApp.depth += 1
+            started = time.perf_counter()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                TimedApp.depth -= 1
+                took = time.perf_counter() - started
+                if TimedApp.depth == 0 and took > 0.015:
+                    name = receiver.objectName() if hasattr(receiver, "objectName") else ""
+                    kind = event.type().name if hasattr(event.type(), "name") else event.type()
+                    record(took, f"{type(receiver).__name__}({name}) {kind}")
+
+    return TimedApp([])
+
+
 def _schedstat() -> tuple[float, float]:
     """Seconds this thread has run on a CPU and waited in the run queue for one (Linux)."""
     try:
@@ -168,6 +192,9 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the GUI thread from the drop to Train"
     )
+    parser.add_argument(
+        "--events", action="store_true", help="list the GUI thread's longest events per phase"
+    )
     args = parser.parse_args()
     _compile_like_a_second_launch()
     tmp = Path(tempfile.mkdtemp(prefix="gui-gaps-"))
@@ -182,7 +209,10 @@ def main() -> None:
     from studio.qt.app import create_app, show_main_window
     from studio.qt.main_window import file_urls
 
+    slow: list[tuple[str, float, str]] = []  # --events: phase, seconds, what ran
+    timed = timed_app(lambda t, what: slow.append((probe.phase, t, what))) if args.events else None
     app = create_app([])
+    assert timed is None or app is timed
     probe = Probe(args.explain)
     probe.start()
     window = show_main_window(app)
@@ -259,6 +289,13 @@ def main() -> None:
             f"{phase:<12} {worst:9.0f} {ran:6.0f} {queued:6.0f} {rest:6.0f} {p99:8.0f} {n:7.0f} "
             f"{took * 1000:6.0f} ({generation})"
         )
+    if args.events:
+        for phase in PHASES:
+            print(f"\n== {phase}: the GUI thread's longest events (ms)")
+            for _, took, what in sorted((e for e in slow if e[0] == phase), key=lambda e: -e[1])[
+                :8
+            ]:
+                print(f"{took * 1000:7.0f} {what}")
     if args.explain:
         for phase in PHASES:
             print(f"\n== {phase}: most sampled stacks while the GUI was late")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ class ProjectModel(QObject):
         self._scan_generation = 0
         self._scan_token: Any = None  # the running scan's StopToken
         self._adding: list[Path] = []  # folders the running scan may add to the project
+        self._resolved: _Resolved | None = None  # the last resolution and what it was of
 
     # -- config -------------------------------------------------------------------------
     @property
@@ -117,9 +119,20 @@ class ProjectModel(QObject):
 
     @property
     def resolution(self) -> Resolution:
-        """What a run of the current settings uses, with the reasons (resolved afresh: the
-        resolver is pure and cheap)."""
-        return resolve(self._config, self.machine, self.facts)
+        """What a run of the current settings uses, with the reasons: resolved once for each
+        state of the settings, the machine and the data (a drop asks about 15 times). Read
+        it, never change it."""
+        state = self._config.model_dump_json()
+        cached = self._resolved
+        if not (
+            cached is not None
+            and cached.state == state
+            and cached.machine is self.machine
+            and cached.facts is self.facts
+        ):
+            resolution = resolve(self._config, self.machine, self.facts)
+            cached = self._resolved = _Resolved(state, self.machine, self.facts, resolution)
+        return cached.resolution
 
     def _resolve(self, latest: set[str]) -> None:
         """Resolve; when choices conflict, the user's older ones give way to ``latest``.
@@ -227,6 +240,14 @@ class ProjectModel(QObject):
             self.scan_failed.emit(message)
 
         self.tasks.start(scan, done, failed, token.stop, task=task)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Resolved:
+    state: str  # the settings as JSON
+    machine: Machine | None
+    facts: DataFacts | None
+    resolution: Resolution
 
 
 def _holds_images(index: Any, folder: Path) -> bool:
