@@ -87,7 +87,7 @@ def show_examples(app, window) -> None:
     result = results.result
     if not any(im["true"] != im["predicted"] for im in result["images"]):
         first = result["classes"][0]
-        results.show_cell(first, first)
+        results.mistakes.show_cell(first, first)
     deadline = time.monotonic() + 20
     gallery = results.gallery
     while time.monotonic() < deadline and not (gallery.count() and gallery.item(0).icon()):
