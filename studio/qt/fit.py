@@ -32,14 +32,21 @@ DOCK_MIN_WIDTH = 230
 CENTRAL_MIN_WIDTH = 440  # the views may be narrower than their widest page's button row
 
 
-def scrollable(panel: QWidget) -> QScrollArea:
-    """``panel`` in a frameless scroll area: shown whole when there is room, scrolled when
-    the dock is smaller than the panel's minimum size."""
+def frameless_scroll(content: QWidget) -> QScrollArea:
+    """``content`` in a frameless scroll area that gives it all its width and height: shown
+    whole when there is room, scrolled when the area is smaller than its minimum size."""
     area = QScrollArea()
-    area.setObjectName(f"{panel.objectName() or 'panel'}Scroll")
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(panel)
+    area.setWidget(content)
+    return area
+
+
+def scrollable(panel: QWidget) -> QScrollArea:
+    """A dock's ``panel`` in a :func:`frameless_scroll`: scrolled when the dock is smaller
+    than the panel's minimum size."""
+    area = frameless_scroll(panel)
+    area.setObjectName(f"{panel.objectName() or 'panel'}Scroll")
     area.setMinimumWidth(DOCK_MIN_WIDTH)
     area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
     return area

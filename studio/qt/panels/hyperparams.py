@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from studio.config import DataConfig, ModelConfig, TrainConfig
 from studio.engine.training.resolve import RULES
+from studio.qt.fit import frameless_scroll
 from studio.qt.forms import field, input_for, on_change, set_value, tooltip
 from studio.qt.panels.resolved_settings import with_reason
 from studio.qt.project_model import ProjectModel
@@ -174,10 +174,7 @@ class HyperparameterPanel(QWidget):
         hint.setObjectName("hint")
         body_layout.addWidget(hint)
         body_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll = frameless_scroll(body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)

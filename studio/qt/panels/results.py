@@ -25,16 +25,15 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from studio.qt.fit import frameless_scroll
 from studio.qt.panels.learning_curve import LearningCurveView
 from studio.qt.panels.results_layout import SIDE_BY_SIDE_WIDTH, ResultsBody
 from studio.qt.panels.results_mistakes import MistakesView
@@ -135,13 +134,9 @@ class ResultsPanel(QWidget):
         self.body = body = ResultsBody(self.metrics, self.matrix, self.mistakes)
         content = QWidget()  # scrolls rather than widening the window
         layout = QVBoxLayout(content)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(frameless_scroll(content))
         layout.addWidget(self.title)
         layout.addLayout(top)
         layout.addWidget(self.seal_label)

@@ -7,11 +7,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
+
+from studio.qt.fit import frameless_scroll
 
 STEPS = """
 <h1 align='center' style='font-weight:600'>Train an image classifier</h1>
@@ -71,10 +72,6 @@ class WelcomePanel(QWidget):
         layout.addSpacing(24)
         layout.addWidget(drop, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
-        scroll = QScrollArea()  # a short window scrolls the steps rather than cutting them
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(page)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(frameless_scroll(page))  # a short window scrolls the steps, uncut
