@@ -10,14 +10,18 @@ if TYPE_CHECKING:  # numpy loads after the window is shown
     import numpy as np
 
 
-def to_pixmap(rgb: np.ndarray) -> QPixmap:
-    """An ``H x W x 3`` uint8 array as a pixmap (copied, so the array may be freed)."""
+def to_image(rgb: np.ndarray) -> QImage:
+    """An ``H x W x 3`` uint8 array as an image (copied, so the array may be freed)."""
     import numpy as np
 
     rgb = np.ascontiguousarray(rgb)
     height, width, _ = rgb.shape
-    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
-    return QPixmap.fromImage(image.copy())
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+def to_pixmap(rgb: np.ndarray) -> QPixmap:
+    """An ``H x W x 3`` uint8 array as a pixmap (copied, so the array may be freed)."""
+    return QPixmap.fromImage(to_image(rgb))
 
 
 def thumbnail(path, size: int) -> np.ndarray:

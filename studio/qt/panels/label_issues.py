@@ -306,14 +306,14 @@ class LabelIssuesPanel(QWidget):
         def done(thumbs: list[Any]) -> None:
             if generation != self._generation:
                 return
-            from studio.qt.images import to_pixmap
+            from studio.qt.images import to_image
 
             ratio = self.list.devicePixelRatioF()  # drawn at the screen's pixels: crisp
             for row, rgb in enumerate(thumbs):
                 item = self.list.item(row)
                 if rgb is not None and item is not None and item.data(PATH_ROLE) == paths[row]:
                     # scaled up to the cell as the Images grid does: 32 px digits are no specks
-                    icon = fit_square(to_pixmap(rgb).toImage(), round(THUMB * ratio))
+                    icon = fit_square(to_image(rgb), round(THUMB * ratio))
                     icon.setDevicePixelRatio(ratio)
                     item.setIcon(QIcon(icon))
             self.thumbnails_ready.emit()
