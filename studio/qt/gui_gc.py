@@ -33,8 +33,8 @@ class GuiThreadCollector(QObject):
         self._timer.timeout.connect(self.collect)
         self._timer.start(COLLECT_EVERY_MS)
 
-    def collect(self) -> int:
-        """Collect as automatic collection would have by now; the number of objects found."""
+    def collect(self) -> None:
+        """Collect as automatic collection would have by now."""
         oldest = -1
         for generation, (count, threshold) in enumerate(
             zip(gc.get_count(), self._thresholds, strict=True)
@@ -45,11 +45,10 @@ class GuiThreadCollector(QObject):
         if oldest == 2 and len(gc.get_objects(generation=2)) <= self._long_lived * 5 / 4:
             oldest = 1
         if oldest < 0:
-            return 0
-        found = gc.collect(oldest)
+            return
+        gc.collect(oldest)
         if oldest == 2:
             self._long_lived = len(gc.get_objects(generation=2))
-        return found
 
 
 def collect_on_gui_thread(app: QCoreApplication) -> GuiThreadCollector:
