@@ -49,6 +49,7 @@ class Probe:
         self.phase = PHASES[0]
         self.gaps: dict[str, list[float]] = collections.defaultdict(list)
         self.worst: dict[str, tuple[float, float, float]] = {}  # gap, on a CPU, queued for one
+        self.worst_span: dict[str, tuple[float, float]] = {}  # when the worst gap began, ended
         self.last = time.perf_counter()
         self.sched = _schedstat()
         self.gui = threading.get_ident()
@@ -74,6 +75,7 @@ class Probe:
         if gap > self.worst.get(self.phase, (0.0,))[0]:
             ran, queued = (b - a for a, b in zip(self.sched, sched, strict=True))
             self.worst[self.phase] = (gap, ran, queued)
+            self.worst_span[self.phase] = (self.last, now)
         self.last, self.sched = now, sched
 
     def _collected(self, step: str, info: dict) -> None:
@@ -119,9 +121,13 @@ class Probe:
         return out
 
 
-def timed_app(record) -> object:
+def timed_app(record, profile: bool = False) -> object:
     """A QApplication whose ``notify`` times every top-level event on the GUI thread and
-    calls ``record(seconds, what)`` for those over 15 ms (what: receiver and event type)."""
+    calls ``record(started, seconds, cpu_seconds, what, stats)`` for those over 2 ms (what:
+    receiver and event type; cpu_seconds: how much of it the GUI thread ran, the rest it was
+    blocked; stats: the event's cProfile statistics with ``profile``, else None)."""
+    import cProfile
+
     from PySide6.QtWidgets import QApplication
 
     class TimedApp(QApplication):
@@ -129,16 +135,22 @@ def timed_app(record) -> object:
 
         def notify(self, receiver, event) -> bool:
             TimedApp.depth += 1
-            started = time.perf_counter()
+            profiler = cProfile.Profile() if profile and TimedApp.depth == 1 else None
+            if profiler is not None:
+                profiler.enable()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return super().notify(receiver, event)
             finally:
                 TimedApp.depth -= 1
                 took = time.perf_counter() - started
-                if TimedApp.depth == 0 and took > 0.015:
+                if profiler is not None:
+                    profiler.disable()
+                if TimedApp.depth == 0 and took > 0.002:
                     name = receiver.objectName() if hasattr(receiver, "objectName") else ""
                     kind = event.type().name if hasattr(event.type(), "name") else event.type()
-                    record(took, f"{type(receiver).__name__}({name}) {kind}")
+                    what = f"{type(receiver).__name__}({name}) {kind}"
+                    record(started, took, time.thread_time() - cpu, what, profiler)
 
     return TimedApp([])
 
@@ -195,6 +207,11 @@ def main() -> None:
     parser.add_argument(
         "--events", action="store_true", help="list the GUI thread's longest events per phase"
     )
+    parser.add_argument(
+        "--profile-events",
+        action="store_true",
+        help="--events, and cProfile each phase's longest event",
+    )
     args = parser.parse_args()
     _compile_like_a_second_launch()
     tmp = Path(tempfile.mkdtemp(prefix="gui-gaps-"))
@@ -209,8 +226,15 @@ def main() -> None:
     from studio.qt.app import create_app, show_main_window
     from studio.qt.main_window import file_urls
 
-    slow: list[tuple[str, float, str]] = []  # --events: phase, seconds, what ran
-    timed = timed_app(lambda t, what: slow.append((probe.phase, t, what))) if args.events else None
+    slow: list[tuple] = []  # --events: phase, start, seconds, CPU, what ran, its profile
+    timed = (
+        timed_app(
+            lambda *event: slow.append((probe.phase, *event)),
+            profile=args.profile_events,
+        )
+        if args.events or args.profile_events
+        else None
+    )
     app = create_app([])
     assert timed is None or app is timed
     probe = Probe(args.explain)
@@ -289,13 +313,20 @@ def main() -> None:
             f"{phase:<12} {worst:9.0f} {ran:6.0f} {queued:6.0f} {rest:6.0f} {p99:8.0f} {n:7.0f} "
             f"{took * 1000:6.0f} ({generation})"
         )
-    if args.events:
+    if args.events or args.profile_events:
         for phase in PHASES:
-            print(f"\n== {phase}: the GUI thread's longest events (ms)")
-            for _, took, what in sorted((e for e in slow if e[0] == phase), key=lambda e: -e[1])[
-                :8
-            ]:
-                print(f"{took * 1000:7.0f} {what}")
+            print(f"\n== {phase}: the GUI thread's longest events (ms, of which it ran)")
+            events = sorted((e for e in slow if e[0] == phase), key=lambda e: -e[2])
+            for _, _, took, cpu, what, _stats in events[:6]:
+                print(f"{took * 1000:7.0f} {cpu * 1000:5.0f} {what}")
+            began, ended = probe.worst_span.get(phase, (0.0, 0.0))
+            print(f"   in its worst gap ({(ended - began) * 1000:.0f} ms), events over 2 ms:")
+            for _, started, took, cpu, what, _stats in slow:
+                if began <= started < ended:
+                    at = (started - began) * 1000
+                    print(f"   +{at:4.0f} {took * 1000:5.0f} {cpu * 1000:5.0f} {what}")
+            if args.profile_events and events and phase != "start-up":
+                pstats.Stats(events[0][5]).sort_stats("cumulative").print_stats(25)
     if args.explain:
         for phase in PHASES:
             print(f"\n== {phase}: most sampled stacks while the GUI was late")

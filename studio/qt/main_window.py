@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QTabWidget,
@@ -39,6 +38,7 @@ from studio.qt.panels.results import ResultsPanel
 from studio.qt.panels.welcome import WelcomePanel
 from studio.qt.project_actions import ProjectActions
 from studio.qt.project_model import ProjectModel
+from studio.qt.steady import ProgressBar, StatusBar, SteadyLabel
 from studio.qt.task_progress import TaskProgress
 from studio.qt.training_controller import TrainingController
 from studio.qt.widgets import guard_wheel
@@ -145,9 +145,13 @@ class MainWindow(QMainWindow):
         self.pause_button.setCheckable(True)
         self.pause_button.setEnabled(False)
         self.pause_button.toggled.connect(self._pause_toggled)
-        self.progress = _named(QProgressBar(), "progressBar", "Training progress")
+        self.progress = _named(ProgressBar(), "progressBar", "Training progress")
         self.progress.setTextVisible(False)
-        self.progress_label = _named(QLabel("Ready"), "progressLabel", "Training status")
+        self.progress_label = _named(
+            SteadyLabel("Ready", widest="Epoch 10/10 · val acc 99.9% · 999 img/s"),
+            "progressLabel",
+            "Training status",
+        )
         self.result_label = _named(QLabel(), "resultLabel", "Last result")
         controls = QHBoxLayout()
         controls.addWidget(self.train_button)
@@ -216,6 +220,7 @@ class MainWindow(QMainWindow):
         self.device_label = _named(QLabel("Device: detecting…"), "deviceLabel", "Device")
         self.device_label.setToolTip("Where training runs. A GPU is used when there is one.")
         self.task_progress = TaskProgress(self.model.tasks)  # scans, checks, evaluations…
+        self.setStatusBar(StatusBar())
         self.statusBar().addPermanentWidget(self.task_progress)
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().showMessage("Drop image folders on the window to begin.")

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 from studio.engine.data.problems import KIND_HELP, KIND_TITLES
 from studio.qt.panels.thumbnail_grid import fit_square
 from studio.qt.project_model import ProjectModel
+from studio.qt.steady import ProgressBar
 from studio.qt.thumbnails import ThumbnailLoader
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class HealthReportView(QWidget):
         super().__init__(parent)
         self.model = model
         self.fixes = HealthFixes(model)
-        self.progress = QProgressBar(objectName="healthProgress", accessibleName="Data check")
+        self.progress = ProgressBar(objectName="healthProgress", accessibleName="Data check")
         self.progress.setFormat("Checking %v/%m files")
         cancel = QPushButton("Cancel", objectName="cancelCheckButton")
         cancel.setToolTip("Stop checking: the report shows what was found so far.")

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -29,6 +28,7 @@ from studio.engine.models.catalog import CATALOG
 from studio.qt.forms import field, tooltip
 from studio.qt.panels.resolved_settings import ResolvedSettings, with_reason
 from studio.qt.project_model import ProjectModel
+from studio.qt.steady import ProgressBar
 
 WEIGHT_CHOICES = [
     ("imagenet", "Pre-trained on ImageNet (recommended)"),
@@ -82,6 +82,7 @@ class ModelPickerPanel(QWidget):
     catalogue_loaded = Signal()
     weights_rejected = Signal(str)  # why a weights file was refused
     download_finished = Signal(str)
+    download_progressed = Signal(int)  # percent, emitted on the download's worker
 
     def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,8 +142,9 @@ class ModelPickerPanel(QWidget):
         self.download = QPushButton("Download weights")
         self.download.setObjectName("downloadWeightsButton")
         self.download.clicked.connect(self._download_clicked)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setObjectName("downloadProgress")
+        self.download_progressed.connect(self.progress.setValue)
         self.progress.hide()
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -289,13 +291,8 @@ class ModelPickerPanel(QWidget):
         self.model.tasks.start(fetch, self._downloaded, self._download_failed, stop=token.stop)
 
     def _report(self, done: int, total: int) -> None:
-        """Called on the worker thread; QProgressBar updates are queued via invokeMethod."""
-        from PySide6.QtCore import Q_ARG, QMetaObject
-
-        percent = int(100 * done / total) if total else 0
-        QMetaObject.invokeMethod(
-            self.progress, "setValue", Qt.ConnectionType.QueuedConnection, Q_ARG(int, percent)
-        )
+        """Called on the worker thread: the signal queues the update to the GUI thread."""
+        self.download_progressed.emit(int(100 * done / total) if total else 0)
 
     def _downloaded(self, name: str) -> None:
         self._download_done(f"{CATALOG[name].title} weights downloaded to the torch cache.")

@@ -176,6 +176,12 @@ class TrainingPlots(QWidget):
             item.showGrid(x=False, y=True, alpha=0.15)
             for axis in ("left", "bottom"):
                 item.getAxis(axis).setStyle(maxTickLevel=0)
+                # no "(m)" or "(x1e-3)" on a label: learners read values, not SI prefixes
+                item.getAxis(axis).enableAutoSIPrefix(False)
+            # a fixed width: new tick labels never re-lay the plot out mid-run, and the two
+            # plots' axes line up
+            metrics = widget.fontMetrics()
+            item.getAxis("left").setWidth(metrics.horizontalAdvance("0.000") + metrics.height() + 8)
             item.setMenuEnabled(False)
             # loss falls and accuracy rises: keep the legend out of the curves' way
             item.addLegend(offset=(-10, 10) if kind == "loss" else (-10, -40))

@@ -7,9 +7,10 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.qt.project_model import ProjectModel
+from studio.qt.steady import ProgressBar
 
 
 class PreflightPanel(QWidget):
@@ -39,7 +40,7 @@ class PreflightPanel(QWidget):
         self.cancel.setObjectName("preflightCancelButton")
         self.cancel.hide()
         self.cancel.clicked.connect(self.stop)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setObjectName("preflightProgress")
         self.progress.setRange(0, len(CHECKS))
         self.progress.hide()

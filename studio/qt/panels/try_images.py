@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -46,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.qt.panels.results_views import named
+from studio.qt.steady import ProgressBar
 
 PICTURE = 320  # the tried picture and its Grad-CAM, in pixels
 TOP = 3
@@ -163,11 +163,11 @@ class TryPanel(QWidget):
             label.setMinimumSize(PICTURE // 2, PICTURE // 2)
             label.setStyleSheet("background: palette(base);")
         self.cam.setToolTip("Grad-CAM: the pixels that drove the top class (red: most).")
-        self.bars: list[tuple[QLabel, QProgressBar]] = []
+        self.bars: list[tuple[QLabel, ProgressBar]] = []
         bars = QGridLayout()
         for row in range(TOP):
             name = named(QLabel(), f"tryClass{row}", f"Class {row + 1}")
-            bar = named(QProgressBar(), f"tryBar{row}", f"Confidence {row + 1}")
+            bar = named(ProgressBar(), f"tryBar{row}", f"Confidence {row + 1}")
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
             bars.addWidget(name, row, 0)
