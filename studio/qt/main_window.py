@@ -64,7 +64,6 @@ class MainWindow(QMainWindow):
 
     def __init__(self, defer_plots: bool = False) -> None:
         super().__init__()
-        guard_wheel(QApplication.instance())  # the wheel scrolls panels, not unfocused knobs
         self.setWindowTitle("Studio — image classifier training")
         self.resize(*PREFERRED)
         self.setAcceptDrops(True)
@@ -88,6 +87,7 @@ class MainWindow(QMainWindow):
         self.project.runs.results_requested.connect(self.show_results)
         self.project.project_changed.connect(lambda: self.results.show_latest(self.project.store))
         self.help = install_help(self)  # Help, glossary, tour, shortcuts, View → Appearance
+        guard_wheel(self)  # the wheel scrolls panels, not unfocused knobs
         collect_on_gui_thread(QApplication.instance())  # no Qt object dies on a worker
         if not defer_plots:
             self.plots.build()

@@ -1,6 +1,6 @@
 """Small behaviours every widget of the window shares.
 
-:class:`WheelGuard` keeps the mouse wheel from changing a spin box, combo box or slider the
+:func:`guard_wheel` keeps the mouse wheel from changing a spin box, combo box or slider the
 user is only scrolling past: such a control takes wheel input once it has focus (a click or
 Tab), and until then the wheel scrolls the panel around it.
 """
@@ -28,17 +28,11 @@ def guarded(widget: QObject) -> bool:
 
 
 class WheelGuard(QObject):
-    """An application-wide event filter: guarded controls get ``Qt.StrongFocus`` (the wheel
-    no longer focuses them) and pass wheel events on to their parent until focused."""
+    """The event filter of each guarded control: the wheel goes to its parent until the
+    control has focus."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind not in (QEvent.Type.Polish, QEvent.Type.Wheel) or not guarded(watched):
-            return False
-        if kind == QEvent.Type.Polish:
-            watched.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            return False
-        if watched.hasFocus():
+        if event.type() != QEvent.Type.Wheel or watched.hasFocus():
             return False
         scroll_past(watched, event)
         return True
@@ -66,10 +60,16 @@ def scroll_past(widget: QWidget, event: QWheelEvent) -> None:
     event.accept()
 
 
-def guard_wheel(app: QApplication) -> WheelGuard:
-    """Install the application's :class:`WheelGuard` (once)."""
-    found = app.findChild(WheelGuard)
-    if found is None:
-        found = WheelGuard(app)
-        app.installEventFilter(found)
-    return found
+def guard_wheel(root: QWidget) -> WheelGuard:
+    """Guard every value control inside ``root``: it takes ``Qt.StrongFocus`` (the wheel no
+    longer focuses it) and passes wheel events on until focused. The filter sits on each
+    control, not on the application: an application-wide Python filter runs for every event
+    of every widget (over a thousand a second while training), each time waiting for the
+    GIL a worker holds, and the window stalls."""
+    app = QApplication.instance()
+    guard = app.findChild(WheelGuard) or WheelGuard(app)
+    for widget in root.findChildren(QWidget):
+        if guarded(widget):
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            widget.installEventFilter(guard)  # installing it again only moves it first
+    return guard
