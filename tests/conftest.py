@@ -17,6 +17,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QSpinBox
 
 from studio.qt import MainWindow
+from studio.qt.later import queue
 from studio.qt.main_window import file_urls
 
 COLOURS = {"cats": (200, 40, 40), "dogs": (40, 200, 40), "birds": (40, 40, 200)}
@@ -107,6 +108,13 @@ def drop_folders(qtbot, window: MainWindow, folders: list[Path]) -> None:
     drop = QDropEvent(QPointF(400, 300), action, mime, button, Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):
         QApplication.sendEvent(window, drop)
+    settle(qtbot)
+
+
+def settle(qtbot) -> None:
+    """Wait until every panel has refreshed from the project model (each refreshes in a
+    pass of the event loop of its own, see :mod:`studio.qt.later`)."""
+    qtbot.waitUntil(lambda: queue().idle)
 
 
 def set_knobs(window: MainWindow, epochs: int, image_size: int = 32, batch_size: int = 8) -> None:

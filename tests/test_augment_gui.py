@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import drop_folders
+from conftest import drop_folders, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPushButton
 
@@ -62,12 +62,15 @@ def test_digit_classes_get_warnings_next_to_the_controls(qtbot, window):
     assert warning.isHidden()  # Studio turned flips off for digits, and says so
     assert "digits" in window.findChild(QLabel, "horizontal_flipReason").text()
     qtbot.mouseClick(window.findChild(QCheckBox, "horizontal_flipEnabled"), Qt.LeftButton)
+    settle(qtbot)
     assert not warning.isHidden() and "digits" in warning.text()
     assert window.findChild(QLabel, "rotateWarning").isHidden()  # light: 10° is fine
     assert not window.findChild(QLabel, "augmentWarnings").isHidden()
     window.findChild(QDoubleSpinBox, "rotate_degreesInput").setValue(40)
+    settle(qtbot)
     assert "6 and 9" in window.findChild(QLabel, "rotateWarning").text()
     window.augment.apply_preset("documents")
+    settle(qtbot)
     assert warning.isHidden() and window.findChild(QLabel, "augmentWarnings").isHidden()
 
 

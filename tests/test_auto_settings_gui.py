@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import drop_folders, make_dataset
+from conftest import drop_folders, make_dataset, settle
 from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
@@ -31,6 +31,7 @@ def make_digits(root: Path, classes=("0", "1", "2", "3"), per_class: int = 6) ->
 def drop_and_read(qtbot, window, folders: list[Path]) -> None:
     with qtbot.waitSignal(window.model.facts_changed, timeout=TIMEOUT):
         drop_folders(qtbot, window, folders)
+    settle(qtbot)
 
 
 def test_digits_switch_flips_off_with_a_reason_and_the_users_choice_sticks(
@@ -44,11 +45,13 @@ def test_digits_switch_flips_off_with_a_reason_and_the_users_choice_sticks(
     auto = window.findChild(QToolButton, "horizontal_flipAutoButton")
     assert auto.isHidden()
     qtbot.mouseClick(flip, Qt.LeftButton)  # the user wants flips anyway
+    settle(qtbot)
     assert window.model.config.augment.horizontal_flip.enabled and reason.isHidden()
     assert "augment.horizontal_flip" in window.model.config.user_set and not auto.isHidden()
     drop_and_read(qtbot, window, [make_digits(tmp_path / "more", classes=("4", "5"))])
     assert flip.isChecked() and window.model.config.augment.horizontal_flip.enabled
     qtbot.mouseClick(auto, Qt.LeftButton)  # hand it back: Studio turns it off again
+    settle(qtbot)
     assert not flip.isChecked() and not reason.isHidden()
     qtbot.waitUntil(lambda: not window.model.tasks.busy, timeout=TIMEOUT)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
+from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QPushButton, QWidget
 
@@ -34,8 +34,10 @@ def test_every_knob_is_generated_with_help_and_writes_the_config(qtbot, window):
         True,
         0.1,
     )
+    settle(qtbot)
     assert not panel.inputs["warmup_epochs"].isEnabled()  # only for cosine
     window.model.update("train", optimizer="adam", weight_decay=0.05)  # e.g. a loaded project
+    settle(qtbot)
     assert window.findChild(QComboBox, "optimizerInput").currentData() == "adam"
     assert window.findChild(QDoubleSpinBox, "weightDecayInput").value() == 0.05
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs
+from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs, settle
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox, QTableWidget
 
 from studio.config import ProjectConfig
@@ -63,6 +63,7 @@ def test_project_round_trip_through_the_gui(qtbot, window, dataset: Path, tmp_pa
     window.browser.set_class_excluded("birds", True)
     window.browser.rename_class("dogs", "hounds")
     window.browser.set_images_excluded([dataset / "cats" / "cats_03.png"], True)
+    settle(qtbot)
     before = panel_state(window)
     assert before["model"] == "resnet18" and before["preset"] == "custom"
     config = window.model.config.model_copy(deep=True)
@@ -76,6 +77,7 @@ def test_project_round_trip_through_the_gui(qtbot, window, dataset: Path, tmp_pa
     try:
         with qtbot.waitSignal(other.model.dataset_changed, timeout=10_000):
             assert other.project.open(folder)
+        settle(qtbot)
         assert other.model.config == config
         assert panel_state(other) == before
         assert other.windowTitle() == "pets-project — Studio"

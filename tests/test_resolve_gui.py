@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
-from conftest import drop_folders
+from conftest import drop_folders, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -109,12 +109,14 @@ def test_the_window_shows_what_it_derived_and_why(qtbot, window):
     _click_model(qtbot, picker, "efficientnet_b2")  # before the catalogue has loaded
     assert model.config.train.image_size == 288
     label = window.findChild(QLabel, "resolvedSettings")
+    settle(qtbot)
     assert "Image size 288: the pre-trained weights were made at 288 px" in label.text()
     assert "Fine-tuning full" in label.text() and "Weights imagenet" in label.text()
     assert "made at 288 px" in window.findChild(QSpinBox, "imageSizeInput").toolTip()
     auto = window.findChild(QToolButton, "imageSizeAutoButton")
     assert auto.isHidden()
     window.findChild(QSpinBox, "imageSizeInput").setValue(160)  # the user's value wins...
+    settle(qtbot)
     assert model.config.train.image_size == 160 and not auto.isHidden()
     assert "Image size" not in label.text()
     _click_model(qtbot, picker, "resnet18")
@@ -125,6 +127,7 @@ def test_the_window_shows_what_it_derived_and_why(qtbot, window):
     assert table.item(rows["train.image_size"], 2).text() == "you"
     assert table.item(rows["model.weights"], 3).text().startswith("ResNet-18 has ImageNet")
     table.cellWidget(rows["train.image_size"], 3).click()  # let Studio choose again
+    settle(qtbot)
     assert model.config.train.image_size == 224 and auto.isHidden()
     assert table.item(rows["train.image_size"], 2).text() == "Studio"
 

@@ -33,6 +33,7 @@ from studio.config.errors import explain
 from studio.engine.training.resolve import KEPT_AS_IS
 from studio.qt.forms import field, tooltip
 from studio.qt.images import to_pixmap
+from studio.qt.later import deferred, later
 from studio.qt.panels.augment_editor import PipelineEditor
 from studio.qt.project_model import ProjectModel
 
@@ -160,9 +161,9 @@ class AugmentationPreviewPanel(QWidget):
         layout.addWidget(splitter, 1)
         self._ensure_tiles(self.count + 1)
         self._split_progress.connect(self._splitting)
-        model.config_changed.connect(self._config_changed)
+        model.config_changed.connect(deferred(self._config_changed))
         model.dataset_changed.connect(self._dataset_changed)
-        model.facts_changed.connect(self._update_warnings)
+        model.facts_changed.connect(deferred(self._update_warnings))
         self._sync_controls()
 
     @staticmethod
@@ -392,7 +393,7 @@ class AugmentationPreviewPanel(QWidget):
         if not len(index):
             self.reset()
         self.image_path = index.paths[0] if len(index) else None
-        self._update_warnings()
+        later(self._update_warnings)
         self.show_variants()
         if len(index):
             paths, labels, classes = list(index.paths), list(index.labels), list(index.classes)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from studio.engine.data.problems import KIND_TITLES
 from studio.qt.health_check import HealthCheck
 from studio.qt.images import thumbnail, to_pixmap
+from studio.qt.later import deferred
 from studio.qt.panels.health_report import HealthReportView
 from studio.qt.panels.thumbnail_grid import (
     GridFilters,
@@ -112,7 +113,7 @@ class DatasetBrowserPanel(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.warning)
         model.scan_started.connect(self._scan_started)
-        model.config_changed.connect(self._config_changed)
+        model.config_changed.connect(deferred(self._config_changed))
         model.dataset_changed.connect(self.show_index)
         model.scan_failed.connect(self._scan_failed)
         model.sources_rejected.connect(lambda _message: self._show_summary(model.index))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.data.problems import KIND_HELP, KIND_TITLES
+from studio.qt.later import deferred
 from studio.qt.panels.thumbnail_grid import fit_square
 from studio.qt.project_model import ProjectModel
 from studio.qt.steady import ProgressBar
@@ -211,7 +212,7 @@ class HealthReportView(QWidget):
         layout.addLayout(fix_row)
         layout.addWidget(self.problems, 1)
         self._fix_key: tuple = ()
-        model.config_changed.connect(self._config_changed)
+        model.config_changed.connect(deferred(self._config_changed))
 
     def checking(self, done: int, total: int) -> None:
         self.progress_row.show()

@@ -25,6 +25,7 @@ from studio.config import DataConfig, ModelConfig, TrainConfig
 from studio.engine.training.resolve import RULES
 from studio.qt.fit import frameless_scroll
 from studio.qt.forms import field, input_for, on_change, set_value, tooltip
+from studio.qt.later import deferred
 from studio.qt.panels.resolved_settings import with_reason
 from studio.qt.project_model import ProjectModel
 
@@ -183,8 +184,8 @@ class HyperparameterPanel(QWidget):
         self.preflight = PreflightPanel(model)
         layout.addWidget(self.preflight)
         layout.addWidget(scroll, 1)
-        model.config_changed.connect(self.sync_from_model)
-        model.machine_detected.connect(self.sync_from_model)
+        model.config_changed.connect(deferred(self.sync_from_model))
+        model.machine_detected.connect(deferred(self.sync_from_model))
         self.sync_from_model()
 
     def _with_derive(self, section: str, name: str, widget: QWidget) -> QWidget:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from studio.config import ModelConfig
 from studio.engine.models.catalog import CATALOG
 from studio.qt.forms import field, tooltip
+from studio.qt.later import deferred
 from studio.qt.panels.resolved_settings import ResolvedSettings, with_reason
 from studio.qt.project_model import ProjectModel
 from studio.qt.steady import ProgressBar
@@ -166,8 +167,8 @@ class ModelPickerPanel(QWidget):
         layout.addLayout(downloads)
         layout.addWidget(self.note)
         layout.addWidget(self.resolved)
-        model.config_changed.connect(self.sync_from_model)
-        model.machine_detected.connect(self.sync_from_model)
+        model.config_changed.connect(deferred(self.sync_from_model))
+        model.machine_detected.connect(deferred(self.sync_from_model))
         self.download_finished.connect(lambda _: self.load_catalogue())
         self.sync_from_model()
 

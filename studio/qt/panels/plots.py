@@ -237,8 +237,8 @@ class TrainingPlots(QWidget):
     def clear(self) -> None:
         """Another project or dataset: no curves, none of the earlier runs kept. A run
         being drawn keeps its curves."""
-        if self.live:
-            return
+        if self.live or not (self.ghosts or any(self.series.values()) or self.run_name):
+            return  # nothing of a run shown: nothing to redraw
         for _name, items in self.ghosts:
             for kind, item in items.items():
                 self._drop_ghost_item(kind, item)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.training.resolve import KEPT_AS_IS, Resolution
+from studio.qt.later import deferred
 from studio.qt.project_model import ProjectModel
 
 DECIDED_BY = {"user": "you", "derived": "Studio", "lowered": "the machine"}
@@ -61,8 +62,8 @@ class ResolvedSettings(QWidget):
         row.addStretch(1)
         row.addWidget(self.details)
         layout.addLayout(row)
-        model.config_changed.connect(self.refresh)
-        model.machine_detected.connect(self.refresh)
+        model.config_changed.connect(deferred(self.refresh))
+        model.machine_detected.connect(deferred(self.refresh))
         self.refresh()
 
     def refresh(self) -> None:
