@@ -80,3 +80,15 @@ def test_a_run_streams_without_relaying_out_the_window(qtbot, window, dataset: P
     for plot in window.plots.plots.values():
         axis = plot.getPlotItem().getAxis("left")
         assert axis.labelUnitPrefix == ""  # no SI prefix on "Loss" or "Accuracy (%)"
+
+
+def test_every_live_plot_is_painted_with_the_window(window):
+    """A scene with no receiver for ``changed`` makes Qt paint the whole window inside the
+    scene's own update; ``gui_gaps.py`` counted 64 such paints in a two-epoch run."""
+    window.plots.build()
+    for plot in window.plots.plots.values():
+        scene = plot.scene()
+        changed = scene.metaObject().method(
+            scene.metaObject().indexOfSignal("changed(QList<QRectF>)")
+        )
+        assert scene.isSignalConnected(changed)

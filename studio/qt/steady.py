@@ -6,6 +6,12 @@ Two Qt behaviours make a small change expensive:
   ``clearMessage`` call ``repaint()``: a synchronous paint that flushes everything dirty in
   the whole window inside the caller's event. :class:`ProgressBar` and :class:`StatusBar`
   only schedule an update, painted with the next frame.
+- A ``QGraphicsScene`` whose ``changed`` signal has no receiver paints its views itself:
+  it sends the window's pending update request at once (Qt's
+  ``dispatchPendingUpdateRequests``), so a pyqtgraph plot repainting, even a hidden one,
+  paints everything else dirty in the window with it. :func:`paint_with_window` connects
+  the signal to the view, the way Qt does once anything listens, and the plot is painted
+  with the window's next frame like any widget.
 - ``QLabel.setText`` asks every layout up to the window to run again, unless the label has
   a fixed size. With docks and plots that relayout takes 15–25 ms on a small machine, once
   for each batch report. :class:`SteadyLabel` draws its own line of text, and its size
@@ -21,7 +27,7 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QProgressBar, QSizePolicy, QStatusBar, QWidget
+from PySide6.QtWidgets import QGraphicsView, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
 
 @contextmanager
@@ -64,6 +70,11 @@ class StatusBar(QStatusBar):
     def clearMessage(self) -> None:
         with painted_later(self):
             super().clearMessage()
+
+
+def paint_with_window(view: QGraphicsView) -> None:
+    """Paint the scene of ``view`` (a pyqtgraph plot) with the window's frames."""
+    view.scene().changed.connect(view.updateScene)
 
 
 class SteadyLabel(QWidget):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QV
 
 from studio.qt.panels.plots import TRAIN_COLOR, VAL_COLOR
 from studio.qt.plot_colours import follow_palette
+from studio.qt.steady import paint_with_window
 
 
 class LrFinderDialog(QDialog):
@@ -27,6 +28,7 @@ class LrFinderDialog(QDialog):
         self.setWindowTitle("Learning-rate finder — Studio")
         self.resize(640, 440)
         self.plot = pg.PlotWidget()
+        paint_with_window(self.plot)
         self.plot.setObjectName("lrFinderPlot")
         self.plot.setAccessibleName("Loss against learning rate")
         self.plot.setMinimumSize(360, 240)

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.qt.steady import paint_with_window
+
 TRAIN_COLOR = "#3b82f6"
 VAL_COLOR = "#f97316"
 DIVERGENCE_COLOR = (239, 68, 68, 40)
@@ -166,6 +168,7 @@ class TrainingPlots(QWidget):
         self._placeholder.deleteLater()
         for kind in self.KINDS:
             widget = pg.PlotWidget()
+            paint_with_window(widget)
             widget.setObjectName(f"{kind}Plot")
             widget.setAccessibleName(f"{TITLES[kind][0]} plot")
             item = widget.getPlotItem()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.runs.store import RunRecord, config_differences
 from studio.qt.plot_colours import follow_palette
+from studio.qt.steady import paint_with_window
 
 COLOURS = ["#3b82f6", "#f97316", "#10b981", "#a855f7", "#ef4444"]
 METRIC_ROWS = [
@@ -113,6 +114,7 @@ class RunCompareView(QWidget):
             ("val_loss", "Validation loss", "loss", "compareLossPlot"),
         ):
             plot = pg.PlotWidget(title=title)
+            paint_with_window(plot)
             plot.setObjectName(name)
             plot.setAccessibleName(title)
             plot.setMinimumHeight(180)
