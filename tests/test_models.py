@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import settle
 from test_cli import studio
 from torch import nn
 
@@ -209,9 +210,11 @@ def test_model_picker_lists_the_catalogue_and_switches_strategy(qtbot, window):
         "full",
     )
     assert cfg.train.image_size == 224
+    settle(qtbot)  # the picker shows the new choice in its next pass
     assert picker.download.isVisible() or not picker.isVisible()
     picker.strategy.setCurrentIndex(picker.strategy.findData("partial"))
     picker.strategy.activated.emit(picker.strategy.currentIndex())
+    settle(qtbot)
     assert cfg.model.strategy == "partial" and picker.unfreeze.isEnabled()
     picker.filter.setText("mobile")
     visible = [
