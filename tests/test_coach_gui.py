@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs
+from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs, settle
 from PySide6.QtWidgets import QPushButton, QSpinBox
 from test_cli import studio
 
@@ -84,6 +84,7 @@ def test_banner_explains_overfitting_and_remedies_change_the_next_run(
     assert "Overfitting" in said and "memoris" in said
     assert any(region.isVisible() for region in window.plots.regions.values())
     qtbot.waitUntil(lambda: not window.training, timeout=TRAIN_TIMEOUT)
+    settle(qtbot)  # the Results tab opens in the next pass
     verdict = window.results.verdict
     assert verdict.text().startswith("Coach: Overfitting from epoch")  # on the tab now shown
     assert window.tabs.currentWidget() is window.results
@@ -111,6 +112,7 @@ def test_clean_run_plots_and_best_epoch_marker(qtbot, window, dataset: Path, tmp
     window.controller.epoch_ended.connect(epochs.append)
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT) as blocker:
         window.start_training()
+    settle(qtbot)  # the window shows the run's end
     finished = blocker.args[0]
     assert not window.banner.isVisible()
     plots = window.plots
@@ -135,6 +137,7 @@ def test_earlier_run_stays_as_a_faint_ghost(qtbot, window, dataset: Path):
     for _ in range(2):
         with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT):
             window.start_training()
+        settle(qtbot)  # the window shows the run's end
     assert len(window.plots.ghosts) == 1
     assert window.findChild(QSpinBox, "epochsInput").value() == 1
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT
+from conftest import TRAIN_TIMEOUT, settle
 
 from studio.engine.events import RunStatus
 from studio.qt.panels.coach_banner import OVERFIT
@@ -40,6 +40,7 @@ def test_window_follows_a_cli_run_live_and_stops_it(qtbot, window, noise_dataset
         assert "memoris" in window.banner.detail.text()
         with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT) as ended:
             window.stop_button.click()  # the request goes through the run folder
+        settle(qtbot)  # the window shows the run's end
         assert proc.wait(timeout=60) == 1, proc.stderr.read().decode()
     finally:
         proc.kill()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs
+from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QPushButton, QWidget
 
@@ -80,6 +80,7 @@ def test_drop_set_epochs_train_and_see_the_curves(qtbot, window, dataset: Path):
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT) as blocker:
         qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
         assert window.training and not window.train_button.isEnabled()
+    settle(qtbot)  # the window shows the run's end
     assert blocker.args[0].status == "finished"
     for plot in ("lossPlot", "accuracyPlot"):
         assert curve_points(window, plot) == {"Training": 2, "Validation": 2}
@@ -108,6 +109,7 @@ def test_stop_takes_effect_within_two_seconds(qtbot, window, dataset: Path):
         started = time.perf_counter()
         window.findChild(QPushButton, "stopButton").click()
     assert time.perf_counter() - started < 2.0
+    settle(qtbot)  # the window shows the run's end
     assert blocker.args[0].status == "stopped"
     assert window.progress_label.text() == "Stopped"
 

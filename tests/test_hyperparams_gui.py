@@ -81,9 +81,11 @@ def test_pause_continue_and_resume_a_stopped_run(qtbot, window, dataset: Path):
         pass
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT) as blocker:
         window.findChild(QPushButton, "stopButton").click()
+    settle(qtbot)  # the window shows the run's end
     assert blocker.args[0].status == "stopped"
     assert window.resume_action.isEnabled()
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT) as blocker:
         window.resume_action.trigger()
+    settle(qtbot)  # the window shows the run's end
     assert blocker.args[0].status == "finished"
     assert len(window.plots.series[("loss", "val")]) == 3

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pyqtgraph as pg
 import pytest
-from conftest import TRAIN_TIMEOUT, set_knobs
+from conftest import TRAIN_TIMEOUT, set_knobs, settle
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtTest import QTest
@@ -145,6 +145,7 @@ def test_each_listed_shortcut_triggers_its_action(window, qtbot, dataset, monkey
     assert not window.pause_button.isChecked()
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT) as finished:
         _press(window, "Ctrl+.")
+    settle(qtbot)  # the window shows the run's end
     assert finished.args[0].status == "stopped"
     sheet = window.help.sheet.table
     rows = {sheet.item(r, 0).text(): sheet.item(r, 1).text() for r in range(sheet.rowCount())}

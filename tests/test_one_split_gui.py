@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import torch
-from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
+from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs, settle
 from PySide6.QtWidgets import QComboBox, QPushButton
 from torch.utils.data import WeightedRandomSampler
 
@@ -54,6 +54,7 @@ def test_training_batch_is_the_trainers_first_batch_and_the_split_is_the_runs(
     monkeypatch.setattr(steps, "train_step", first_step)
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT):
         window.findChild(QPushButton, "trainButton").click()
+    settle(qtbot)  # the window shows the run's end
     paths, images, targets, sampler = taken[0]
     assert isinstance(sampler, WeightedRandomSampler)  # the class-weighted sampler drew them
     assert paths == shown.paths  # the same files in the same order

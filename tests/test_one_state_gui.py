@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import TRAIN_TIMEOUT, drop_folders, make_dataset, set_knobs
+from conftest import TRAIN_TIMEOUT, drop_folders, make_dataset, set_knobs, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPushButton, QTableWidget
 
@@ -26,6 +26,8 @@ def train(qtbot, window) -> None:
     window.model.update("train", num_workers=0)
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT):
         window.start_training()
+
+    settle(qtbot)  # the window shows the run's end
 
 
 def coach_says(window, signal: str = "val_loss_rising") -> None:

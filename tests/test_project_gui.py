@@ -180,6 +180,8 @@ def train(qtbot, window) -> None:
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT):
         window.start_training()
 
+    settle(qtbot)  # the window shows the run's end
+
 
 def test_runs_tab_after_two_runs_compare_rename_delete_train_again(
     qtbot, window, dataset: Path, tmp_path: Path, monkeypatch

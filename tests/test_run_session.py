@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs
+from conftest import TRAIN_TIMEOUT, close_window, drop_folders, open_window, set_knobs, settle
 from PIL import Image
+from PySide6.QtCore import QTimer
 
 from studio.cli.main import main as cli_main
 from studio.config.io import read_path
 from studio.engine.control import StopToken
-from studio.engine.events import RunFinished, RunStatus
+from studio.engine.events import RunStatus
 from studio.engine.runs import files
 from studio.engine.runs.eventlog import read_events
 from studio.engine.runs.store import RunStore
@@ -83,11 +84,11 @@ def test_closing_during_the_results_evaluation(qtbot, tmp_path: Path, dataset: P
     win = project_window(qtbot, tmp_path, dataset, epochs=1)
     evaluating = []
 
-    def close_now(event: RunFinished) -> None:  # the Results tab has just started evaluating
-        evaluating.append(win.model.tasks.busy)
-        win.close()
+    def close(task) -> None:  # in the next pass: the Results tab has just started evaluating
+        if task.title.startswith("Evaluating"):
+            QTimer.singleShot(0, lambda: (evaluating.append(win.model.tasks.busy), win.close()))
 
-    win.controller.run_finished.connect(close_now)
+    win.model.tasks.task_started.connect(close)
     with qtbot.waitSignal(win.closed, timeout=TRAIN_TIMEOUT):
         win.start_training()
     assert evaluating == [True]
@@ -134,6 +135,7 @@ def test_stop_button_during_set_up_in_the_window(qtbot, large_folder: Path):
         started = time.perf_counter()
         win.stop_button.click()
     assert time.perf_counter() - started < 1.0
+    settle(qtbot)  # the window shows the run's end
     assert blocker.args[0].status == RunStatus.STOPPED
     assert win.progress_label.text() == "Stopped"
 
@@ -144,6 +146,7 @@ def test_window_and_cli_write_the_same_run_folder(qtbot, tmp_path: Path, dataset
     set_knobs(win, epochs=2, image_size=16)
     with qtbot.waitSignal(win.controller.run_finished, timeout=TRAIN_TIMEOUT):
         win.start_training()
+    settle(qtbot)  # the window shows the run's end
     gui_dir = win.last_run_dir
     cli_dir = tmp_path / "cli-run"
     args = ["train", "--data", str(dataset), "--epochs", "2", "--image-size", "16"]

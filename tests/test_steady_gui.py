@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs
+from conftest import TRAIN_TIMEOUT, drop_folders, set_knobs, settle
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtWidgets import QWidget
 
@@ -74,6 +74,7 @@ def test_a_run_streams_without_relaying_out_the_window(qtbot, window, dataset: P
     window.controller.batches_ended.connect(lambda _events: seen.append(layouts.count))
     with qtbot.waitSignal(window.controller.run_finished, timeout=TRAIN_TIMEOUT):
         window.train_button.click()
+    settle(qtbot)  # the window shows the run's end
     assert len(seen) >= 6
     assert seen[-1] - seen[1] <= 1  # the progress label used to re-lay it out at every report
     assert "Done" in window.progress_label.text()

@@ -27,6 +27,7 @@ from studio.qt.eta import Eta
 from studio.qt.fit import CENTRAL_MIN_WIDTH, PREFERRED, compact_combos, fit_to_screen, scrollable
 from studio.qt.gui_gc import collect_on_gui_thread
 from studio.qt.help import install as install_help
+from studio.qt.later import later
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
 from studio.qt.panels.dataset_browser import DatasetBrowserPanel
@@ -254,14 +255,20 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.results.try_panel, "Try")
         self.label_issues = LabelIssuesPanel(self.model, self._cache_dir)
         self.tabs.addTab(self.label_issues, "Label issues")
-        self.controller.run_finished.connect(
-            lambda event: (
-                self.results.run_finished(event, self.last_run_dir)
-                and self.tabs.setCurrentWidget(self.results)
-            )
-        )
+        self.controller.run_finished.connect(self._open_results_later)
         self.controller.run_finished.connect(self._close_when_idle)
         self.model.tasks.idle.connect(self._close_when_idle)
+
+    def _open_results_later(self, event) -> None:
+        self._finished = (event, self.last_run_dir)
+        later(self._open_results)  # in a pass of its own: the run's end shows first
+
+    def _open_results(self) -> None:
+        """After a run that kept a best model: the Results tab evaluates it (not when the
+        window is closing: the run ended because it closes)."""
+        event, run_dir = self._finished
+        if not self._closing and self.results.run_finished(event, run_dir):
+            self.tabs.setCurrentWidget(self.results)
 
     def fit_to_screen(self) -> str:
         """Dock layout and window size for this screen (see :mod:`studio.qt.fit`)."""

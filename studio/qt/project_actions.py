@@ -30,6 +30,7 @@ from studio.engine.events import RunStatus
 from studio.engine.runs import files
 from studio.engine.runs.store import RunStore, move_run
 from studio.errors import StudioError
+from studio.qt.later import deferred
 from studio.qt.new_project_dialog import NewProjectDialog
 from studio.qt.panels.runs import RunsPanel
 
@@ -78,8 +79,8 @@ class ProjectActions(QObject):
         self._build_menu(window.menuBar().actions()[0].menu())
         self.model.config_changed.connect(self._edited)
         controller = window.controller  # the run's session records it; the tab shows it
-        controller.run_started.connect(lambda event: self.runs.refresh())
-        controller.run_finished.connect(lambda event: self.runs.refresh())
+        controller.run_started.connect(deferred(self.runs.refresh))
+        controller.run_finished.connect(deferred(self.runs.refresh))
         self._update_title()
 
     # -- menu -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.qt.later import later
 from studio.qt.steady import paint_with_window
 
 TRAIN_COLOR = "#3b82f6"
@@ -307,9 +308,9 @@ class TrainingPlots(QWidget):
         self.refresh()
 
     def finish(self) -> None:
-        """Draw what is left and stop the redraw clock."""
+        """Stop the redraw clock; what is left is drawn in a coming pass."""
         self._timer.stop()
-        self.refresh()
+        later(self.refresh)
 
     # -- drawing ------------------------------------------------------------------------
     def refresh(self) -> None:
