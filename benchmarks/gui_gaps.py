@@ -6,12 +6,16 @@ tab evaluates the best model. A 10 ms QTimer ticks throughout; the longest gap b
 ticks is the longest time the window could not repaint or answer a click. Reports the worst gap
 and the 99th percentile per phase (start-up, drop, train start, training, run end).
 
-    uv run python benchmarks/gui_gaps.py [--images 200] [--epochs 2] [--explain]
+    uv run python benchmarks/gui_gaps.py [--images 200] [--epochs 2] [--explain] [--events]
 
 Start-up settles before the drop. ``--explain`` samples every thread's stack while the
 GUI thread is late by over 25 ms and prints the most common GUI-thread and worker stacks of
 each phase: where the time went. ``--profile`` runs cProfile on the GUI thread from the drop
-to the click on Train.
+to the click on Train. ``--events`` times every event the GUI thread handles (wall and CPU
+time) and lists, per phase, the longest ones and every event inside the worst gap: a gap is
+often a chain of events with no timer tick between them. ``--profile-events`` also profiles
+each phase's longest event. Both add a Python call to every event, so they make the gaps
+longer: compare their numbers with each other, not with a plain run.
 """
 
 from __future__ import annotations

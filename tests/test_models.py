@@ -306,4 +306,5 @@ def test_picker_refuses_a_bad_weights_file_and_keeps_the_previous_choice(
     assert "does not fit" in blocker.args[0]
     picker.load_weights_file(good)
     qtbot.waitUntil(lambda: window.model.config.model.weights == str(good), timeout=60_000)
+    settle(qtbot)
     assert "resnet18.pth" in picker.note.text()

@@ -130,6 +130,7 @@ def test_stop_during_set_up_of_a_large_folder_is_quick(large_folder: Path, tmp_p
 def test_stop_button_during_set_up_in_the_window(qtbot, large_folder: Path):
     win = open_window(qtbot)
     drop_folders(qtbot, win, [large_folder])
+    qtbot.waitUntil(lambda: not win.model.tasks.busy, timeout=60_000)  # the health check…
     with qtbot.waitSignal(win.controller.run_finished, timeout=5_000) as blocker:
         win.start_training()
         started = time.perf_counter()
