@@ -110,6 +110,8 @@ class TrainingPlots(QWidget):
         self._follow = True  # auto-range until the user zooms or pans
         self._hover_labels: dict[str, object] = {}
         self._drawn: dict[tuple[str, str], int] = {}  # series version each curve shows
+        self._drawn_marks: tuple | None = None  # best epoch, divergence, epochs marked
+        self._drawn_range: tuple[float, float] | None = None  # x end, loss top shown
         self._area = QHBoxLayout()
         self._placeholder = QLabel("Loading plots…")
         self._area.addWidget(self._placeholder)
@@ -269,6 +271,7 @@ class TrainingPlots(QWidget):
         self.divergence = None
         self.epochs = epochs
         self._follow = True
+        self._drawn_marks = self._drawn_range = None
         self._dirty = True
 
     def add_batches(self, events) -> None:
@@ -328,8 +331,12 @@ class TrainingPlots(QWidget):
                 step = -(-len(x) // MAX_DRAWN)
                 x, y = x[::-step][::-1], y[::-step][::-1]  # always keep the newest point
             curve.setData(x, y)
-        for kind in self.KINDS:
-            self._draw_markers(kind)
+        # markers and ranges only when they move: each change costs the plot a scene update
+        marks = (self.best_epoch, self.divergence, len(self.series[("loss", "val")]))
+        if marks != self._drawn_marks:
+            self._drawn_marks = marks
+            for kind in self.KINDS:
+                self._draw_markers(kind)
         if self._follow:
             self._fit_view()
         self.refreshed.emit()
@@ -354,6 +361,9 @@ class TrainingPlots(QWidget):
         last = max(self.epochs, len(self.series[("loss", "val")]), 1)
         if len(batch_x):
             last = max(last, float(batch_x[-1]))
+        if (last, self._loss_top()) == self._drawn_range:
+            return
+        self._drawn_range = (last, self._loss_top())
         for kind, widget in self.plots.items():
             box = widget.getPlotItem().getViewBox()
             box.setXRange(0, last, padding=0.03)
@@ -366,7 +376,7 @@ class TrainingPlots(QWidget):
         return self._loss_max
 
     def reset_view(self) -> None:
-        self._follow = True
+        self._follow, self._drawn_range = True, None
         self._dirty = True
         self.refresh()
 
