@@ -228,6 +228,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from studio.qt.app import create_app, show_main_window
+    from studio.qt.later import queue
     from studio.qt.main_window import file_urls
 
     slow: list[tuple] = []  # --events: phase, start, seconds, CPU, what ran, its profile
@@ -244,9 +245,11 @@ def main() -> None:
     probe = Probe(args.explain)
     probe.start()
     window = show_main_window(app)
+    later = queue()  # panels refresh and workers start in passes of their own
 
     def wait(signal=None, idle: bool = True, timeout: float = 600) -> None:
-        """Run the event loop until ``signal`` fired and no background task is left."""
+        """Run the event loop until ``signal`` fired and no background task or queued
+        refresh is left."""
         loop = QEventLoop()
         fired = [signal is None]
         if signal is not None:
@@ -254,7 +257,7 @@ def main() -> None:
         deadline = time.monotonic() + timeout
 
         def check() -> None:
-            busy = window.model.tasks.busy or window.controller.running
+            busy = window.model.tasks.busy or window.controller.running or not later.idle
             if (fired[0] and not (idle and busy)) or time.monotonic() > deadline:
                 loop.quit()
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPushButton
 
 from studio.qt import MainWindow
+from studio.qt.later import queue
 from studio.resources import sample_dataset
 
 TIMEOUT = 30_000
@@ -20,8 +21,10 @@ def grid_images(window: MainWindow) -> list:
 
 
 def load(qtbot, window: MainWindow, folder: Path) -> None:
+    """Drop ``folder`` and wait until its preview, and anything else it set off, is done."""
     with qtbot.waitSignal(window.augment.preview_updated, timeout=TIMEOUT):
         drop_folders(qtbot, window, [folder])
+    qtbot.waitUntil(lambda: queue().idle and not window.model.tasks.busy, timeout=TIMEOUT)
 
 
 def test_edit_flip_and_rotation_then_the_grid_changes(qtbot, window, dataset: Path):

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QPushButton
 from torch.utils.data import WeightedRandomSampler
 
 from studio.engine.training import steps
+from studio.qt.later import queue
 
 TIMEOUT = 30_000
 
@@ -34,6 +35,7 @@ def test_training_batch_is_the_trainers_first_batch_and_the_split_is_the_runs(
     status = browser.report.status.text()
     dogs_tip = browser.tree.topLevelItem(2).toolTip(1)
 
+    qtbot.waitUntil(lambda: queue().idle and not window.model.tasks.busy, timeout=TIMEOUT)
     with qtbot.waitSignal(panel.preview_updated, timeout=TIMEOUT):
         window.findChild(QPushButton, "showTrainingBatchButton").click()
     shown = panel.batch

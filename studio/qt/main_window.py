@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
         """After the window is visible: load the plots, then warm torch up in the background
         (which also names the device in the status bar)."""
         self.plots.build()
+        later(self._warm_plots)
 
         def detect() -> str:
             from studio.engine.device import device_label, pick_device
@@ -291,6 +292,13 @@ class MainWindow(QMainWindow):
         self.picker.load_catalogue()
         self.model.detect_machine()  # the settings resolver's loader workers follow it
         self.device_detected.connect(self._warm_up, Qt.ConnectionType.SingleShotConnection)
+
+    def _warm_plots(self) -> None:
+        """Draw the plots page once, off screen at the size it will have: the drop that
+        shows it then does not pay for pyqtgraph's first paint (layouts, fonts, axes)."""
+        if self.stack.currentWidget() is not self.plots:
+            self.plots.resize(self.stack.size())
+            self.plots.grab()
 
     def _warm_up(self) -> None:
         """Once torch is in, import what a run and its evaluation need, while the user is

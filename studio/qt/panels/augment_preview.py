@@ -394,21 +394,28 @@ class AugmentationPreviewPanel(QWidget):
             self.reset()
         self.image_path = index.paths[0] if len(index) else None
         later(self._update_warnings)
-        self.show_variants()
+        later(self.show_variants)
         if len(index):
-            paths, labels, classes = list(index.paths), list(index.labels), list(index.classes)
+            later(self._read_colours)  # a worker, once the window has shown the data
 
-            def colours():
-                from studio.engine.augment.preview import class_colours
+    def _read_colours(self) -> None:
+        """Whether the classes differ by colour (the warnings follow it), on a worker."""
+        index = self.model.index
+        if index is None or not len(index):
+            return
+        paths, labels, classes = list(index.paths), list(index.labels), list(index.classes)
 
-                return class_colours(paths, labels, classes)
+        def colours():
+            from studio.engine.augment.preview import class_colours
 
-            def done(result) -> None:
-                if self.model.index is index:
-                    self.colours = result
-                    self._update_warnings()
+            return class_colours(paths, labels, classes)
 
-            self.model.tasks.start(colours, done)
+        def done(result) -> None:
+            if self.model.index is index:
+                self.colours = result
+                self._update_warnings()
+
+        self.model.tasks.start(colours, done)
 
     def _config_changed(self) -> None:
         self._sync_controls()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from studio.engine.data.problems import KIND_TITLES
 from studio.qt.health_check import HealthCheck
 from studio.qt.images import thumbnail, to_pixmap
-from studio.qt.later import deferred
+from studio.qt.later import deferred, later
 from studio.qt.panels.health_report import HealthReportView
 from studio.qt.panels.thumbnail_grid import (
     GridFilters,
@@ -134,10 +134,10 @@ class DatasetBrowserPanel(QWidget):
         self.filters.reset(list(index.classes), [])
         if len(index) or index.empty_classes or index.unsupported:
             self._split_key = self._current_split_key()
-            self.check.start(index, self.model.config.data, self.model.config.train.seed)
+            later(self._start_check)  # workers start once the window has shown the data
         self._show_summary(index)
         self._warn(counts)
-        self._load_thumbnails(index)
+        later(self._load_thumbnails)
 
     def _show_summary(self, index) -> None:
         sources = ", ".join(Path(p).name for p in self.model.sources)
@@ -340,7 +340,12 @@ class DatasetBrowserPanel(QWidget):
         if chosen in (exclude, include):
             self.set_images_excluded(paths, chosen is exclude)
 
-    def _load_thumbnails(self, index) -> None:
+    def _start_check(self) -> None:
+        self.check.start(self.model.index, self.model.config.data, self.model.config.train.seed)
+
+    def _load_thumbnails(self) -> None:
+        """The first image of each class beside its name, decoded on a worker."""
+        index = self.model.index
         firsts: dict[int, Path] = {}
         for path, label in zip(index.paths, index.labels, strict=True):
             firsts.setdefault(label, path)
