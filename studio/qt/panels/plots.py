@@ -373,7 +373,13 @@ class TrainingPlots(QWidget):
                 box.setYRange(0, self._loss_top() * 1.05, padding=0)
 
     def _loss_top(self) -> float:
-        return self._loss_max
+        """The loss axis' top: the largest loss so far, rounded up to 1, 1.5, 2, 3, 5 or 7
+        times a power of ten. The axis moves a few times a run, not at every redraw (each
+        move redraws its ticks and labels)."""
+        power = 10 ** math.floor(math.log10(self._loss_max))
+        return next(
+            power * step for step in (1, 1.5, 2, 3, 5, 7, 10) if power * step >= self._loss_max
+        )
 
     def reset_view(self) -> None:
         self._follow, self._drawn_range = True, None
