@@ -27,7 +27,7 @@ from studio.qt.eta import Eta
 from studio.qt.fit import CENTRAL_MIN_WIDTH, PREFERRED, compact_combos, fit_to_screen, scrollable
 from studio.qt.gui_gc import collect_on_gui_thread
 from studio.qt.help import install as install_help
-from studio.qt.later import later
+from studio.qt.later import later, queue
 from studio.qt.panels.augment_preview import AugmentationPreviewPanel
 from studio.qt.panels.coach_banner import CoachBanner
 from studio.qt.panels.dataset_browser import DatasetBrowserPanel
@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self.project.project_changed.connect(lambda: self.results.show_latest(self.project.store))
         self.help = install_help(self)  # Help, glossary, tour, shortcuts, View → Appearance
         guard_wheel(self)  # the wheel scrolls panels, not unfocused knobs
-        collect_on_gui_thread(QApplication.instance())  # no Qt object dies on a worker
+        collect_on_gui_thread(QApplication.instance(), self._busy)  # never on a worker
         if not defer_plots:
             self.plots.build()
 
@@ -595,6 +595,10 @@ class MainWindow(QMainWindow):
             return
         super().closeEvent(event)
         self.closed.emit()
+
+    def _busy(self) -> bool:
+        """Whether a run or background work is under way (a full garbage collection waits)."""
+        return self.controller.running or self.model.tasks.busy or not queue().idle
 
     def _close_when_idle(self) -> None:
         if self._closing and not (self.controller.running or self.model.tasks.busy):
