@@ -42,3 +42,11 @@ class Eta:
         if batches <= 0:
             return None
         return (now - began - held) / batches * max(0, total - done)
+
+
+def clock(seconds: float) -> str:
+    """``seconds`` as a clock reads: ``0:42``, ``12:05``, ``1:02:03``."""
+    seconds = max(0, round(seconds))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from studio.engine.events import RunStatus
 from studio.engine.runs import files
 from studio.errors import StudioError
-from studio.qt.eta import Eta
+from studio.qt.eta import Eta, clock
 from studio.qt.fit import CENTRAL_MIN_WIDTH, PREFERRED, compact_combos, fit_to_screen, scrollable
 from studio.qt.gui_gc import collect_on_gui_thread
 from studio.qt.help import install as install_help
@@ -42,6 +42,7 @@ from studio.qt.project_model import ProjectModel
 from studio.qt.steady import ProgressBar, StatusBar, SteadyLabel
 from studio.qt.task_progress import TaskProgress
 from studio.qt.training_controller import TrainingController
+from studio.qt.warm_up import device_name, import_for_runs
 from studio.qt.widgets import guard_wheel
 from studio.resources import sample_dataset
 
@@ -277,21 +278,19 @@ class MainWindow(QMainWindow):
 
     def finish_startup(self) -> None:
         """After the window is visible: load the plots, then warm torch up in the background
-        (which also names the device in the status bar)."""
+        (which also names the device in the status bar), then what a run needs."""
         self.plots.build()
         later(self._warm_plots)
-
-        def detect() -> str:
-            from studio.engine.device import device_label, pick_device
-
-            return device_label(pick_device())
-
-        self.model.tasks.start(
-            detect, self.device_detected.emit, lambda exc: self.device_detected.emit("unknown")
-        )
+        self.model.tasks.start(device_name, self.device_detected.emit, self._device_unknown)
         self.picker.load_catalogue()
         self.model.detect_machine()  # the settings resolver's loader workers follow it
-        self.device_detected.connect(self._warm_up, Qt.ConnectionType.SingleShotConnection)
+        self.device_detected.connect(
+            lambda _name: self.model.tasks.start(import_for_runs),
+            Qt.ConnectionType.SingleShotConnection,
+        )
+
+    def _device_unknown(self, _exc: Exception) -> None:
+        self.device_detected.emit("unknown")
 
     def _warm_plots(self) -> None:
         """Draw the plots page once, off screen at the size it will have: the drop that
@@ -299,19 +298,6 @@ class MainWindow(QMainWindow):
         if self.stack.currentWidget() is not self.plots:
             self.plots.resize(self.stack.size())
             self.plots.grab()
-
-    def _warm_up(self) -> None:
-        """Once torch is in, import what a run and its evaluation need, while the user is
-        still browsing: importing them after Train (or a drop) would hold the GIL that the
-        window needs to repaint."""
-
-        def warm() -> None:
-            import torchvision.models  # noqa: F401
-
-            import studio.engine.results.evaluation
-            import studio.engine.training.trainer  # noqa: F401
-
-        self.model.tasks.start(warm)
 
     def _cache_dir(self) -> Path | None:
         """Where quick models keep backbone features: the open project's ``cache/``."""
@@ -511,7 +497,7 @@ class MainWindow(QMainWindow):
         done = (last.epoch - 1) * last.batches + last.batch
         self.progress.setValue(done)
         remaining = self.eta.remaining(done, self._total_batches)
-        eta = "ETA …" if remaining is None else f"ETA {_clock(remaining)}"
+        eta = "ETA …" if remaining is None else f"ETA {clock(remaining)}"
         epochs = self.controller.config.train.epochs if self.controller.config else last.epoch
         self.progress_label.setText(f"Epoch {last.epoch}/{epochs} · {eta}{self._speed}")
 
@@ -548,10 +534,10 @@ class MainWindow(QMainWindow):
             self.progress.setValue(self.progress.maximum())
             self.progress_label.setText("Done")
             how = f" {event.message}" if event.message else ""
-            self.result_label.setText(f"Finished in {_clock(event.seconds)}: {best}.{how}")
+            self.result_label.setText(f"Finished in {clock(event.seconds)}: {best}.{how}")
         elif event.status == RunStatus.STOPPED:
             self.progress_label.setText("Stopped")
-            self.result_label.setText(f"Stopped after {_clock(event.seconds)}: {best}.")
+            self.result_label.setText(f"Stopped after {clock(event.seconds)}: {best}.")
         else:
             self.progress_label.setText("Failed")
             self.show_message(f"Training failed: {event.message}")
@@ -603,13 +589,6 @@ class MainWindow(QMainWindow):
     def _close_when_idle(self) -> None:
         if self._closing and not (self.controller.running or self.model.tasks.busy):
             self.close()
-
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def file_urls(paths: list[Path]) -> list[QUrl]:
