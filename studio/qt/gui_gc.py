@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
+from studio.qt.later import alive
+
 COLLECT_EVERY_MS = 25
 
 
@@ -28,9 +30,9 @@ class GuiThreadCollector(QObject):
     loaded: 0.2–0.6 s on a small machine), so while ``busy()`` (a run trains, a drop is
     being read) it waits for the app to be idle, unless the oldest generation has doubled."""
 
-    def __init__(self, parent: QObject, busy: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self.busy = busy
+        self.busy: Callable[[], bool] = lambda: False
         self._thresholds = gc.get_threshold()
         self._long_lived = len(gc.get_objects(generation=2))
         self._timer = QTimer(self)
@@ -48,7 +50,8 @@ class GuiThreadCollector(QObject):
             oldest = generation
         if oldest == 2:
             grown = len(gc.get_objects(generation=2)) / max(self._long_lived, 1)
-            if grown <= 5 / 4 or (grown <= 2 and self.busy()):
+            busy = alive(self.busy) and self.busy()  # the window that asked may be gone
+            if grown <= 5 / 4 or (grown <= 2 and busy):
                 oldest = 1
         if oldest < 0:
             return
@@ -65,6 +68,6 @@ def collect_on_gui_thread(
     found = app.findChild(GuiThreadCollector)
     if found is None:
         gc.disable()
-        found = GuiThreadCollector(app, busy)
+        found = GuiThreadCollector(app)
     found.busy = busy
     return found

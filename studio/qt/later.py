@@ -45,9 +45,14 @@ class Later(QObject):
         del self._pending[work]
         if self._pending:
             self._timer.start()  # the next piece in the next pass, after paints and input
-        owner = getattr(work, "__self__", None)
-        if not isinstance(owner, QObject) or isValid(owner):  # its widget may be gone
+        if alive(work):
             work()
+
+
+def alive(work: Callable[..., object]) -> bool:
+    """Whether ``work`` can still run: not a method of a Qt object already deleted."""
+    owner = getattr(work, "__self__", None)
+    return not isinstance(owner, QObject) or isValid(owner)
 
 
 def later(work: Callable[[], object]) -> None:

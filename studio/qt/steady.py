@@ -1,6 +1,6 @@
 """Widgets that change many times a second without stalling the window.
 
-Two Qt behaviours make a small change expensive:
+Three Qt behaviours make a small change expensive:
 
 - ``QProgressBar.setValue``, ``setRange`` and ``reset`` and ``QStatusBar.showMessage`` and
   ``clearMessage`` call ``repaint()``: a synchronous paint that flushes everything dirty in
@@ -17,7 +17,7 @@ Two Qt behaviours make a small change expensive:
   for each batch report. :class:`SteadyLabel` draws its own line of text, and its size
   hints do not depend on it.
 
-``benchmarks/gui_gaps.py --events`` shows both costs.
+``benchmarks/gui_gaps.py --events`` shows each cost.
 """
 
 from __future__ import annotations
