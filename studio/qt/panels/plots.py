@@ -29,7 +29,7 @@ from studio.qt.steady import paint_with_window
 TRAIN_COLOR = "#3b82f6"
 VAL_COLOR = "#f97316"
 DIVERGENCE_COLOR = (239, 68, 68, 40)
-REFRESH_MS = 50  # 20 Hz
+REFRESH_MS = 50  # 20 Hz, one plot a tick: each plot redraws at 10 Hz
 SMOOTHING = 0.9  # exponential moving average of the per-batch training values
 GHOSTS = 3  # earlier runs of this project that "Compare with previous runs" can show
 MAX_DRAWN = 2000  # the smoothed batch curve is decimated to about this many points
@@ -106,12 +106,14 @@ class TrainingPlots(QWidget):
         self.epochs = 0
         self._smoothed: dict[str, float | None] = {"loss": None, "accuracy": None}
         self._loss_max = 1e-3  # grows with the data: the loss axis never jitters
-        self._dirty = False
+        self._dirty: set[str] = set()  # the plots whose data changed since they were drawn
+        self._turn = 0  # the plot the next timer tick redraws
         self._follow = True  # auto-range until the user zooms or pans
         self._hover_labels: dict[str, object] = {}
         self._drawn: dict[tuple[str, str], int] = {}  # series version each curve shows
-        self._drawn_marks: tuple | None = None  # best epoch, divergence, epochs marked
-        self._drawn_range: tuple[float, float] | None = None  # x end, loss top shown
+        # per plot: the best epoch, divergence and epochs marked; the x end and y top shown
+        self._drawn_marks: dict[str, tuple | None] = dict.fromkeys(self.KINDS)
+        self._drawn_range: dict[str, tuple[float, float] | None] = dict.fromkeys(self.KINDS)
         self._area = QHBoxLayout()
         self._placeholder = QLabel("Loading plots…")
         self._area.addWidget(self._placeholder)
@@ -128,7 +130,7 @@ class TrainingPlots(QWidget):
         layout.addLayout(self._area, 1)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._tick)
         if model is not None:
             model.project_changed.connect(self.clear)
             model.dataset_changed.connect(lambda _index: self.clear())
@@ -231,7 +233,7 @@ class TrainingPlots(QWidget):
             self.plots[kind] = widget
             self._area.addWidget(widget)
         self._apply_palette()
-        self._dirty = True
+        self._dirty.update(self.KINDS)
         self.refresh()
 
     # -- data in ------------------------------------------------------------------------
@@ -271,8 +273,9 @@ class TrainingPlots(QWidget):
         self.divergence = None
         self.epochs = epochs
         self._follow = True
-        self._drawn_marks = self._drawn_range = None
-        self._dirty = True
+        self._drawn_marks = dict.fromkeys(self.KINDS)
+        self._drawn_range = dict.fromkeys(self.KINDS)
+        self._dirty.update(self.KINDS)
 
     def add_batches(self, events) -> None:
         for event in events:
@@ -285,7 +288,7 @@ class TrainingPlots(QWidget):
                 self._smoothed[kind] = smoothed
                 self.series[(kind, "batch")].append(x, smoothed)
             self._grow_loss_axis(self._smoothed["loss"])
-        self._dirty = True
+        self._dirty.update(self.KINDS)
 
     def add_epoch(self, event) -> None:
         self.series[("loss", "train")].append(event.epoch, event.train_loss)
@@ -297,7 +300,7 @@ class TrainingPlots(QWidget):
         self.epochs = max(self.epochs, event.epochs)
         if self.divergence is not None:
             self.divergence = (self.divergence[0], event.epoch)
-        self._dirty = True
+        self._dirty.update(self.KINDS)
 
     def _grow_loss_axis(self, *values: float | None) -> None:
         finite = [v for v in values if v is not None and math.isfinite(v)]
@@ -307,7 +310,7 @@ class TrainingPlots(QWidget):
         """Shade the plots from the epoch where the curves began to diverge (the earliest
         active overfitting signal's), or not at all (``None``: every alarm was withdrawn)."""
         self.divergence = None if began is None else (began, epoch)
-        self._dirty = True
+        self._dirty.update(self.KINDS)
         self.refresh()
 
     def finish(self) -> None:
@@ -316,30 +319,43 @@ class TrainingPlots(QWidget):
         later(self.refresh)
 
     # -- drawing ------------------------------------------------------------------------
-    def refresh(self) -> None:
-        if not (self._dirty and self.built):
+    def _tick(self) -> None:
+        """The redraw clock draws one plot a tick, in turn: a redraw is a chain of scene
+        updates, and two plots' chains back to back kept the window from a repaint for
+        40-60 ms while training held the GIL (benchmarks/gui_gaps.py)."""
+        kind = self.KINDS[self._turn]
+        self._turn = 1 - self._turn
+        self.refresh((kind,))
+
+    def refresh(self, kinds: tuple[str, ...] = KINDS) -> None:
+        """Draw what changed in the given plots (both by default)."""
+        kinds = tuple(kind for kind in kinds if kind in self._dirty)
+        if not (kinds and self.built):
             return
-        self._dirty = False
-        for key, curve in self.curves.items():
-            series = self.series[key]
+        self._dirty.difference_update(kinds)
+        for kind in kinds:
+            self._draw(kind)
+        self.refreshed.emit()
+
+    def _draw(self, kind: str) -> None:
+        for part in ("batch", "train", "val"):
+            key, series = (kind, part), self.series[(kind, part)]
             if self._drawn.get(key) == series.version:
                 continue
             self._drawn[key] = series.version
             x, y = series.arrays()
-            if key[1] == "batch" and len(x) > MAX_DRAWN:
+            if part == "batch" and len(x) > MAX_DRAWN:
                 # the curve is already low-pass filtered (EMA): every n-th point loses nothing
                 step = -(-len(x) // MAX_DRAWN)
                 x, y = x[::-step][::-1], y[::-step][::-1]  # always keep the newest point
-            curve.setData(x, y)
+            self.curves[key].setData(x, y)
         # markers and ranges only when they move: each change costs the plot a scene update
-        marks = (self.best_epoch, self.divergence, len(self.series[("loss", "val")]))
-        if marks != self._drawn_marks:
-            self._drawn_marks = marks
-            for kind in self.KINDS:
-                self._draw_markers(kind)
+        marks = (self.best_epoch, self.divergence, len(self.series[(kind, "val")]))
+        if marks != self._drawn_marks[kind]:
+            self._drawn_marks[kind] = marks
+            self._draw_markers(kind)
         if self._follow:
-            self._fit_view()
-        self.refreshed.emit()
+            self._fit_view(kind)
 
     def _draw_markers(self, kind: str) -> None:
         best = self.best_epoch
@@ -355,22 +371,22 @@ class TrainingPlots(QWidget):
             start, end = self.divergence
             region.setRegion((start - 0.5, max(end, start) + 0.25))
 
-    def _fit_view(self) -> None:
+    def _fit_view(self, kind: str) -> None:
         """Fixed, growing ranges: streaming points never make the axes jump about."""
-        batch_x = self.series[("loss", "batch")].arrays()[0]
-        last = max(self.epochs, len(self.series[("loss", "val")]), 1)
+        batch_x = self.series[(kind, "batch")].arrays()[0]
+        last = max(self.epochs, len(self.series[(kind, "val")]), 1)
         if len(batch_x):
             last = max(last, float(batch_x[-1]))
-        if (last, self._loss_top()) == self._drawn_range:
+        top = 100 if kind == "accuracy" else self._loss_top()
+        if (last, top) == self._drawn_range[kind]:
             return
-        self._drawn_range = (last, self._loss_top())
-        for kind, widget in self.plots.items():
-            box = widget.getPlotItem().getViewBox()
-            box.setXRange(0, last, padding=0.03)
-            if kind == "accuracy":
-                box.setYRange(0, 100, padding=0.03)
-            else:
-                box.setYRange(0, self._loss_top() * 1.05, padding=0)
+        self._drawn_range[kind] = (last, top)
+        box = self.plots[kind].getPlotItem().getViewBox()
+        box.setXRange(0, last, padding=0.03)
+        if kind == "accuracy":
+            box.setYRange(0, 100, padding=0.03)
+        else:
+            box.setYRange(0, top * 1.05, padding=0)
 
     def _loss_top(self) -> float:
         """The loss axis' top: the largest loss so far, rounded up to 1, 1.5, 2, 3, 5 or 7
@@ -382,8 +398,9 @@ class TrainingPlots(QWidget):
         )
 
     def reset_view(self) -> None:
-        self._follow, self._drawn_range = True, None
-        self._dirty = True
+        self._follow = True
+        self._drawn_range = dict.fromkeys(self.KINDS)
+        self._dirty.update(self.KINDS)
         self.refresh()
 
     def _user_moved_view(self, *_args) -> None:
