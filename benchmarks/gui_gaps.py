@@ -151,12 +151,26 @@ def timed_app(record, profile: bool = False) -> object:
                 if profiler is not None:
                     profiler.disable()
                 if TimedApp.depth == 0 and took > 0.002:
-                    name = receiver.objectName() if hasattr(receiver, "objectName") else ""
+                    name = _name(receiver)
                     kind = event.type().name if hasattr(event.type(), "name") else event.type()
                     what = f"{type(receiver).__name__}({name}) {kind}"
                     record(started, took, time.thread_time() - cpu, what, profiler)
 
     return TimedApp([])
+
+
+def _name(receiver) -> str:
+    """The receiver's object name, else its nearest named ancestor's (``in …``); a
+    graphics scene is named after its view."""
+    views = getattr(receiver, "views", None)
+    if callable(views) and views():
+        receiver = views()[0]
+    named, hops = receiver, 0
+    while named is not None and hasattr(named, "objectName") and not named.objectName():
+        named, hops = named.parent(), hops + 1
+    if named is None or not hasattr(named, "objectName"):
+        return ""
+    return named.objectName() if hops == 0 else f"in {named.objectName()}"
 
 
 def _schedstat() -> tuple[float, float]:

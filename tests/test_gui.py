@@ -46,6 +46,17 @@ def test_stable_object_names_and_accessible_names(window):
     assert window.findChild(QWidget, "overfittingBanner").isHidden()
 
 
+def test_a_folder_without_images_leaves_the_welcome_page(qtbot, window, tmp_path: Path):
+    """The plots page shows while a dropped folder is scanned, in a pass after the drop;
+    a scan that finds nothing brings the welcome page back, even when it ends first."""
+    empty = tmp_path / "empty"
+    (empty / "nothing here").mkdir(parents=True)
+    with qtbot.waitSignal(window.model.sources_rejected, timeout=10_000):
+        window.add_folders([empty])
+    settle(qtbot)
+    assert window.stack.currentWidget() is window.welcome
+
+
 def test_welcome_offers_the_sample_dataset(qtbot, window):
     assert window.stack.currentWidget() is window.welcome
     with qtbot.waitSignal(window.model.dataset_changed, timeout=10_000):

@@ -305,8 +305,14 @@ class MainWindow(QMainWindow):
 
     # -- data ---------------------------------------------------------------------------
     def add_folders(self, folders: list[Path]) -> None:
-        self.stack.setCurrentWidget(self.plots)  # laid out now, not in the burst after the scan
+        later(self._show_plots_page)
         self.model.add_sources(folders)  # the status bar's task progress shows the scan
+
+    def _show_plots_page(self) -> None:
+        """The plots page replaces the welcome page while the scan runs, in an event-loop
+        pass after the drop's: its first paint (both plots) then stalls the window alone."""
+        if self.model.scanning or self.model.has_data:
+            self.stack.setCurrentWidget(self.plots)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of images")
@@ -359,8 +365,7 @@ class MainWindow(QMainWindow):
 
     def _sources_rejected(self, message: str) -> None:
         """Folders that could not be added: say so; the project and panels are unchanged."""
-        has_data = self.model.index is not None and len(self.model.index) > 0
-        self.stack.setCurrentWidget(self.plots if has_data else self.welcome)
+        self.stack.setCurrentWidget(self.plots if self.model.has_data else self.welcome)
         self.statusBar().showMessage(message, 15_000)
         self.show_message(message)
 

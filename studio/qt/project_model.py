@@ -153,6 +153,16 @@ class ProjectModel(QObject):
 
     # -- dataset ------------------------------------------------------------------------
     @property
+    def scanning(self) -> bool:
+        """Whether a scan of the folders runs."""
+        return self._scan_token is not None
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the last scan found images."""
+        return self.index is not None and len(self.index) > 0
+
+    @property
     def sources(self) -> list[Path]:
         return list(self.config.data.sources)
 
