@@ -487,7 +487,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, event) -> None:
         self.eta.start()
-        self.plots.epochs = event.epochs
+        self.plots.expect(event.epochs, len(event.classes))
         self._total_batches = max(1, event.epochs * event.batches_per_epoch)
         self.progress.setRange(0, self._total_batches)
         self.statusBar().showMessage(

@@ -120,13 +120,15 @@ class Tour(QObject):
         self.card.hide()
         self.outline = _Outline(window)
         self.outline.hide()
-        window.installEventFilter(self)
 
     @property
     def showing(self) -> bool:
         return self.card.isVisible()
 
     def start(self, step: int = 0) -> None:
+        # follows the window's resizes only while it shows: a filter on the window runs
+        # Python (and waits for the GIL) at every repaint of it
+        self.window.installEventFilter(self)
         self.show_step(step)
         self.next.setFocus()
 
@@ -147,6 +149,7 @@ class Tour(QObject):
         """Close the tour and remember it is done (skipped or finished)."""
         self.card.hide()
         self.outline.hide()
+        self.window.removeEventFilter(self)
         app_settings().setValue("tourDone", True)
 
     def _next(self) -> None:

@@ -277,6 +277,15 @@ class TrainingPlots(QWidget):
         self._drawn_range = dict.fromkeys(self.KINDS)
         self._dirty.update(self.KINDS)
 
+    def expect(self, epochs: int, classes: int) -> None:
+        """The run has started: ``epochs`` long, ``classes`` to tell apart. The loss axis
+        starts at ln(classes), the loss of a model that guesses, which a fresh model's first
+        batches are near: it is set now, not moved with the first batch's redraw."""
+        self.epochs = epochs
+        if classes > 1:
+            self._grow_loss_axis(math.log(classes))
+        self._dirty.update(self.KINDS)
+
     def add_batches(self, events) -> None:
         for event in events:
             x = event.epoch - 1 + event.batch / event.batches

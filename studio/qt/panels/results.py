@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.qt.fit import frameless_scroll
+from studio.qt.later import later
 from studio.qt.panels.learning_curve import LearningCurveView
 from studio.qt.panels.results_layout import SIDE_BY_SIDE_WIDTH, ResultsBody
 from studio.qt.panels.results_mistakes import MistakesView
@@ -215,7 +216,6 @@ class ResultsPanel(QWidget):
         """Load the run's best model and evaluate it on validation, off the GUI thread;
         the coach's ``verdict`` as the run history has it, else from its events."""
         self._generation += 1
-        generation = self._generation
         self.run_dir, self.run, self.result = Path(run_dir), None, None
         self._sources = self.model.sources
         self.mistakes.open_run(self.run_dir)
@@ -229,7 +229,14 @@ class ResultsPanel(QWidget):
         self.try_panel.set_run(None)
         self.title.setText(f"Run {self.run_dir.name}: evaluating the best model on validation…")
         self.export_label.clear()
+        later(self._evaluate)  # after the tab's first paint: a worker loading the model
+        # holds the GIL, and that paint (20-40 ms) would wait for it
 
+    def _evaluate(self) -> None:
+        """Evaluate the run :meth:`show_run` opened on validation, on a worker."""
+        if self.run_dir is None or self.run is not None or not self.window().isVisible():
+            return  # no run to evaluate any more, or the window has closed
+        generation, run_dir = self._generation, self.run_dir
         from studio.engine.control import StopToken
 
         token = StopToken()  # closing the window cancels a long evaluation
