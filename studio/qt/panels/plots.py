@@ -395,7 +395,7 @@ class TrainingPlots(QWidget):
         if kind == "accuracy":
             box.setYRange(0, 100, padding=0.03)
         else:
-            box.setYRange(0, top * 1.05, padding=0)
+            box.setYRange(0, top, padding=0.03)  # like accuracy: the 0 tick shows
 
     def _loss_top(self) -> float:
         """The loss axis' top: the largest loss so far, rounded up to 1, 1.5, 2, 3, 5 or 7
