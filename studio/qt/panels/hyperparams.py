@@ -276,7 +276,7 @@ class HyperparameterPanel(QWidget):
 
     def find_learning_rate(self) -> None:
         """Run the range test in the background; the result is plotted and can be applied."""
-        if self.model.index is None or len(self.model.index) == 0:
+        if not self.model.has_data:
             self.lr_note.setText("Add images first: the finder trains on them.")
             return
         from studio.engine.control import StopToken

@@ -59,7 +59,7 @@ class PreflightPanel(QWidget):
         self._step.connect(self._stepped)
 
     def start(self) -> None:
-        if self.model.index is None or len(self.model.index) == 0:
+        if not self.model.has_data:
             self.result.setText("Add images first: the check trains briefly on them.")
             return
         from studio.engine.control import StopToken
