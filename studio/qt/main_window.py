@@ -379,7 +379,7 @@ class MainWindow(QMainWindow):
         if self.controller.running:
             return
         index = self.model.index
-        if index is None or len(index) == 0:
+        if not self.model.has_data:
             self.show_message(
                 "Add images first: drop class folders on the window, or try the sample dataset."
             )
@@ -403,19 +403,14 @@ class MainWindow(QMainWindow):
     def resume_training(self, run_dir: Path | None = None) -> None:
         """Continue ``run_dir`` (default: the last run) from its last checkpoint."""
         from studio.config.io import load_run_config
-        from studio.engine.events import from_dict
-        from studio.engine.runs.eventlog import read_events
+        from studio.engine.runs.eventlog import past_epochs
 
         run_dir = run_dir or self.last_run_dir
         if self.controller.running or run_dir is None:
             return
         try:
             config = load_run_config(run_dir)
-            past = [
-                from_dict(e)
-                for e in read_events(run_dir / files.EVENTS)
-                if e.get("event") == "epoch_ended"
-            ]
+            past = past_epochs(run_dir)
         except (OSError, ValueError, StudioError) as exc:
             self.show_message(f"Cannot resume {run_dir.name}: {exc}")
             return

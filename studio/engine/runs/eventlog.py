@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import IO
 
-from studio.engine.events import Event
+from studio.engine.events import EpochEnded, Event, from_dict
 from studio.engine.runs import files
 
 
@@ -38,6 +38,13 @@ def decode(line: str) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"not an event: {line[:80]!r}")
     return data
+
+
+def past_epochs(run_dir: Path) -> list[EpochEnded]:
+    """The epochs a run's ``events.jsonl`` records (``OSError``, ``ValueError`` when it cannot
+    be read)."""
+    events = read_events(run_dir / files.EVENTS)
+    return [from_dict(e) for e in events if e.get("event") == EpochEnded.name]
 
 
 def coach_verdict(run_dir: Path) -> str:
