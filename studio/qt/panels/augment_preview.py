@@ -400,9 +400,9 @@ class AugmentationPreviewPanel(QWidget):
 
     def _read_colours(self) -> None:
         """Whether the classes differ by colour (the warnings follow it), on a worker."""
-        index = self.model.index
-        if index is None or not len(index):
+        if not self.model.has_data:
             return
+        index = self.model.index
         paths, labels, classes = list(index.paths), list(index.labels), list(index.classes)
 
         def colours():
